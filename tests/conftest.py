@@ -1,0 +1,152 @@
+"""Test fixtures: one migrated database per run, one rolled-back transaction per test.
+
+The database is SQLite unless MIMAMORI_TEST_DATABASE_URL names a PostgreSQL
+server (``ci/test`` runs the suite once each way). Tests run against the
+alembic migrations, never ``create_all``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from webtest import TestApp
+
+from tests.factories import PASSWORD, Factory
+from webapp import migrate
+from webapp.clock import JST, FixedClock
+from webapp.db import create_engine
+
+TEST_SECRET = "test-secret-" + "x" * 40
+# A Thursday in term time; deadlines (day 10) fall either side of tests' periods.
+DEFAULT_NOW = dt.datetime(2026, 11, 26, 10, 0, tzinfo=JST)
+
+
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("MIMAMORI_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+def reset_database(url: str) -> None:
+    """Start each run from an empty database."""
+    engine = create_engine(url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory):
+    url = database_url(tmp_path_factory)
+    reset_database(url)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(db_url):
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine):
+    connection = engine.connect()
+    outer = connection.begin()
+    yield connection
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def session_factory(connection):
+    # Every session (the test's and each request's) commits into a savepoint of
+    # the test's outer transaction, which is rolled back afterwards.
+    return sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
+
+
+@pytest.fixture
+def db(session_factory):
+    session = session_factory()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def make(db):
+    return Factory(db)
+
+
+@pytest.fixture
+def clock():
+    return FixedClock(DEFAULT_NOW)
+
+
+@pytest.fixture
+def settings(db_url, session_factory, clock):
+    return {
+        "sqlalchemy.url": db_url,
+        "mimamori.session_secret": TEST_SECRET,
+        "mimamori.db_session_factory": session_factory,
+        "mimamori.secure_cookies": "true",
+        "mimamori.argon2_time_cost": "1",
+        "mimamori.argon2_memory_cost": "1024",
+    }
+
+
+@pytest.fixture
+def wsgi_app(settings, clock):
+    from webapp.config import configure
+    from webapp.settings import build_settings
+
+    config = configure(build_settings(settings, environ={}))
+    config.registry["clock"] = clock
+    return config.make_wsgi_app()
+
+
+@pytest.fixture
+def app(wsgi_app, db):
+    """A WebTest client speaking HTTPS (the cookies are Secure)."""
+    # Data made by the test's own session must be committed (to its savepoint)
+    # before a request can see it.
+    db.commit()
+    # Browsers send Origin with every POST; Pyramid checks it over HTTPS.
+    return TestApp(
+        wsgi_app,
+        extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost", "HTTP_ORIGIN": "https://localhost"},
+    )
+
+
+def login(app, account, password=PASSWORD):
+    """Log ``account`` in through the real form; returns the response after redirects."""
+    app.reset()
+    form = app.get("/login").forms[0]
+    form["login"] = account.login
+    form["password"] = password
+    response = form.submit()
+    assert response.status_int == 303, response.text[:500]
+    return response
+
+
+@pytest.fixture
+def login_as(app, db):
+    def _login_as(account, password=PASSWORD):
+        db.commit()
+        return login(app, account, password)
+
+    return _login_as
+
+
+def csrf_token(app) -> str:
+    """The CSRF token of the current client (double-submit cookie)."""
+    page = app.get("/account/password")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

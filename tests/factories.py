@@ -1,0 +1,65 @@
+"""Builders for test data. Each returns a flushed object with sensible defaults."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+from webapp.accounts.models import Account
+from webapp.accounts.services import PasswordService
+from webapp.authz import Role
+from webapp.children.models import Child, Grade
+from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
+
+PASSWORD = "correct-horse-battery-42"
+# Cheap argon2 parameters: the tests create many accounts.
+TEST_PASSWORDS = PasswordService(time_cost=1, memory_cost=1024)
+_PASSWORD_HASH = TEST_PASSWORDS.hash(PASSWORD)
+_counter = itertools.count(1)
+
+
+class Factory:
+    def __init__(self, db):
+        self.db = db
+
+    def _add(self, obj):
+        self.db.add(obj)
+        self.db.flush()
+        return obj
+
+    def centre(self, **kw) -> Centre:
+        n = next(_counter)
+        kw.setdefault("code", f"C{n:04d}")
+        kw.setdefault("name", f"テスト子ども家庭支援センター{n}")
+        kw.setdefault("kind", CentreKind.SUPPORT_CENTRE)
+        return self._add(Centre(**kw))
+
+    def facility(self, centre: Centre | None = None, **kw) -> Facility:
+        n = next(_counter)
+        kw.setdefault("code", f"F{n:05d}")
+        kw.setdefault("name", f"テスト小学校{n}")
+        kw.setdefault("facility_type", FacilityType.ELEMENTARY)
+        return self._add(Facility(centre=centre or self.centre(), **kw))
+
+    def account(self, role: Role | str, **kw) -> Account:
+        n = next(_counter)
+        role = Role(role)
+        kw.setdefault("login", f"{role.value}{n}")
+        kw.setdefault("display_name", f"テスト{role.label}{n}")
+        kw.setdefault("password_hash", _PASSWORD_HASH)
+        if role == Role.FACILITY and "facility" not in kw:
+            kw["facility"] = self.facility()
+        if role == Role.CASEWORKER and "centre" not in kw:
+            kw["centre"] = self.centre()
+        return self._add(Account(role=role, **kw))
+
+    def child(self, facility: Facility | None = None, centre: Centre | None = None, **kw) -> Child:
+        n = next(_counter)
+        facility = facility or self.facility(centre=centre)
+        kw.setdefault("family_name", "山田")
+        kw.setdefault("given_name", f"太郎{n}")
+        kw.setdefault("family_name_kana", "やまだ")
+        kw.setdefault("given_name_kana", "たろう")
+        kw.setdefault("grade", Grade.ES3)
+        kw.setdefault("monitoring_start", dt.date(2026, 4, 1))
+        return self._add(Child(facility=facility, centre=centre or facility.centre, **kw))

@@ -1,0 +1,5 @@
+"""Accounts, passwords and login sessions."""
+
+
+def includeme(config):
+    config.scan(".views")

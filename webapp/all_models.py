@@ -1,0 +1,9 @@
+"""Imports every area's models so that ``Base.metadata`` is complete (for alembic)."""
+
+from webapp.accounts import models as accounts_models  # noqa: F401
+from webapp.children import models as children_models  # noqa: F401
+from webapp.organisations import models as organisations_models  # noqa: F401
+from webapp.reports import models as reports_models  # noqa: F401
+from webapp.db import Base
+
+metadata = Base.metadata

@@ -1,0 +1,132 @@
+"""The ``mimamori`` command: migrate, serve, demo data, accounts.
+
+    mimamori -c /etc/mimamori/mimamori.ini migrate
+    mimamori -c development.ini serve
+    mimamori -c development.ini demo-data --scale small|setagaya
+    mimamori -c development.ini create-account --login admin --role admin --display-name 区管理者
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+import plaster
+import transaction
+from sqlalchemy.orm import sessionmaker
+
+from webapp.settings import SettingsError, build_settings
+
+
+def load_settings(config_uri: str) -> dict:
+    return build_settings(plaster.get_settings(config_uri, "app:main"))
+
+
+def _session(settings):
+    from webapp.db import create_engine, session_for
+
+    engine = create_engine(settings["sqlalchemy.url"])
+    return session_for(sessionmaker(bind=engine), transaction.manager)
+
+
+def cmd_migrate(args, settings):
+    from webapp import migrate
+
+    if args.downgrade:
+        migrate.downgrade(settings["sqlalchemy.url"], args.downgrade)
+    else:
+        migrate.upgrade(settings["sqlalchemy.url"])
+    print("database schema is up to date" if not args.downgrade else f"downgraded to {args.downgrade}")
+
+
+def cmd_serve(args, settings):
+    import waitress
+
+    from webapp.config import make_wsgi_app
+
+    server = plaster.get_settings(args.config, "server:main") or {}
+    server.pop("use", None)
+    app = make_wsgi_app(settings)
+    waitress.serve(app, **server)
+
+
+def cmd_demo_data(args, settings):
+    from webapp import demo
+
+    with transaction.manager:
+        logins = demo.load(_session(settings), scale=args.scale, seed=args.seed)
+    print(demo.describe_logins(logins))
+
+
+def cmd_create_account(args, settings):
+    import sqlalchemy as sa
+
+    from webapp.accounts.forms import password_problem
+    from webapp.accounts.models import Account
+    from webapp.accounts.services import PasswordService
+    from webapp.authz import Role
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    problem = password_problem(password, args.login)
+    if problem:
+        raise SystemExit(f"password refused: {problem.interpolate()}")
+    with transaction.manager:
+        db = _session(settings)
+        if db.scalar(sa.select(Account).where(Account.login == args.login)):
+            raise SystemExit(f"account {args.login!r} already exists")
+        db.add(
+            Account(
+                login=args.login,
+                display_name=args.display_name or args.login,
+                role=Role(args.role),
+                password_hash=PasswordService().hash(password),
+                must_change_password=not args.no_forced_change,
+            )
+        )
+    print(f"created {args.role} account {args.login}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mimamori", description="見守り — operations commands")
+    parser.add_argument("-c", "--config", default="development.ini", help="ini file (default: %(default)s)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations (idempotent)")
+    migrate.add_argument("--downgrade", metavar="REVISION", help="downgrade to REVISION instead")
+    migrate.set_defaults(func=cmd_migrate)
+
+    serve = commands.add_parser("serve", help="serve with waitress using [server:main]")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = commands.add_parser("demo-data", help="load generated demo data (no real people)")
+    demo.add_argument("--scale", choices=["small", "setagaya"], default="small")
+    demo.add_argument("--seed", type=int, default=20261126)
+    demo.set_defaults(func=cmd_demo_data)
+
+    account = commands.add_parser("create-account", help="create an admin or auditor account")
+    account.add_argument("--login", required=True)
+    account.add_argument("--role", choices=["admin", "auditor"], required=True)
+    account.add_argument("--display-name")
+    account.add_argument("--password-stdin", action="store_true")
+    account.add_argument("--no-forced-change", action="store_true",
+                         help="do not force a password change at first login")
+    account.set_defaults(func=cmd_create_account)
+    return parser
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    args.func(args, settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""The composition root: the only place the application is assembled.
+
+``configure(settings)`` is an ordered list of includes. Nothing runs at import
+time anywhere in ``webapp``; everything is wired here.
+"""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+from webapp.settings import build_settings
+
+
+def configure(settings: dict) -> Configurator:
+    config = Configurator(settings=settings)
+
+    # Outside dependencies first: the clock and the database (request.db, pyramid_tm).
+    config.include(".clock")
+    config.include(".db")
+    config.include("pyramid_services")
+
+    # Security: identity, permissions, CSRF, response headers.
+    config.include(".security")
+
+    # Presentation: Jinja2 templates and the Japanese/English catalogs.
+    config.include("pyramid_jinja2")
+    config.include(".templating")
+    config.include(".i18n")
+
+    # URLs, then the views of each domain area, lowest area first.
+    config.include(".routes")
+    config.include(".views")
+    config.include(".organisations")
+    config.include(".accounts")
+    config.include(".children")
+    config.include(".reports")
+    config.include(".imports")
+
+    config.commit()
+    return config
+
+
+def make_wsgi_app(settings: dict):
+    return configure(settings).make_wsgi_app()
+
+
+def paste_app(global_config, **ini_settings):
+    """PasteDeploy entry point (``use = egg:mimamori``)."""
+    return make_wsgi_app(build_settings(ini_settings))

@@ -1,0 +1,139 @@
+"""Database access: the declarative base, the engine and ``request.db``.
+
+``request.db`` is the only way request code reaches the database. The session is
+joined to the request's transaction manager (pyramid_tm + zope.sqlalchemy), so a
+view never commits: the transaction commits when the view returns normally and is
+aborted on any exception. Scripts use ``with transaction.manager:`` and
+:func:`session_for`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from sqlalchemy import event
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+# One naming convention for every constraint so that alembic migrations name
+# them identically on SQLite and PostgreSQL (and downgrades can drop them).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware now in UTC; everything is stored in UTC and shown in JST."""
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python.
+
+    SQLite has no time zones, so values are stored naive-UTC there and
+    re-labelled on the way out; PostgreSQL stores ``timestamptz``.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use webapp.db.utcnow()")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dt.datetime: UTCDateTime}
+
+
+class Model(Base):
+    """Abstract base: an integer id and creation/update timestamps."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine) -> None:
+    """Make SQLite behave: enforce foreign keys, and let SQLAlchemy own BEGIN.
+
+    pysqlite's own transaction handling breaks SAVEPOINT (used by the tests and
+    by nested transactions), so we disable it and emit BEGIN ourselves — the
+    recipe from SQLAlchemy's SQLite dialect documentation.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        conn.exec_driver_sql("BEGIN")
+
+
+def create_engine(url: str, **kwargs) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, **kwargs)
+        _enable_sqlite_foreign_keys_and_savepoints(engine)
+        return engine
+    # pool_pre_ping lets an app node survive a database failover without a
+    # restart: a dead pooled connection is replaced before it is used.
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return sa.create_engine(url, **kwargs)
+
+
+def session_for(session_factory, transaction_manager):
+    """A session joined to ``transaction_manager`` (a request's or a script's)."""
+    session = session_factory()
+    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    return session
+
+
+def _request_db(request):
+    session = session_for(request.registry["db.session_factory"], request.tm)
+
+    def _close(_request):
+        session.close()
+
+    request.add_finished_callback(_close)
+    return session
+
+
+def includeme(config):
+    settings = config.get_settings()
+    factory = settings.get("mimamori.db_session_factory")
+    if factory is None:
+        # The tests pass a factory bound to one outer transaction per test.
+        engine = create_engine(settings["sqlalchemy.url"])
+        factory = sessionmaker(bind=engine)
+        config.registry["db.engine"] = engine
+    config.registry["db.session_factory"] = factory
+
+    config.include("pyramid_tm")
+    config.add_request_method(_request_db, "db", reify=True)

@@ -1,0 +1,51 @@
+"""Japanese first, English second.
+
+Message ids in templates and code are the Japanese text itself, so the
+Japanese UI needs no catalog and a template reads as what the user sees.
+``locale/en/LC_MESSAGES/mimamori.po`` translates them to English; it is read
+at start-up (no compiled .mo files to forget to rebuild).
+"""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+
+from babel.messages import mofile, pofile
+from babel.messages.catalog import Catalog
+from pyramid.i18n import Localizer, TranslationStringFactory, Translations
+from pyramid.interfaces import ILocalizer
+
+DOMAIN = "mimamori"
+LOCALES = ("ja", "en")
+LOCALE_COOKIE = "mimamori_locale"
+
+_ = TranslationStringFactory(DOMAIN)
+
+
+def load_catalog(locale_name: str):
+    path = resources.files("webapp") / "locale" / locale_name / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        return pofile.read_po(handle, locale=locale_name, domain=DOMAIN)
+
+
+def _translations_for(catalog: Catalog) -> Translations:
+    buffer = io.BytesIO()
+    mofile.write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fileobj=buffer, domain=DOMAIN)
+
+
+def negotiate_locale(request) -> str:
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    if chosen in LOCALES:
+        return chosen
+    return request.registry.settings["mimamori.default_locale"]
+
+
+def includeme(config):
+    config.set_locale_negotiator(negotiate_locale)
+    # Pyramid looks up an ILocalizer utility by locale name before building one
+    # from .mo directories; registering ours makes .po files enough.
+    config.registry.registerUtility(Localizer("ja", _translations_for(Catalog(locale="ja", domain=DOMAIN))), ILocalizer, name="ja")
+    config.registry.registerUtility(Localizer("en", _translations_for(load_catalog("en"))), ILocalizer, name="en")

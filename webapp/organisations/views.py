@@ -1,0 +1,1 @@
+"""Views (filled in by the area)."""

@@ -1,0 +1,5 @@
+"""Monthly reports: facility drafts and submits, the centre acknowledges or returns."""
+
+
+def includeme(config):
+    config.scan(".views")

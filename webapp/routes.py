@@ -1,0 +1,58 @@
+"""Every URL of the application, in one place. ``tests/unit/test_routes.py`` pins this list.
+
+Admin pages all live under ``/admin`` so the load balancer and the app can
+restrict them to the ward office's addresses with one prefix rule (S-ADMINIP).
+"""
+
+
+def includeme(config):
+    config.add_static_view("static", "webapp:static", cache_max_age=3600)
+
+    # Anonymous
+    config.add_route("healthz", "/healthz")
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    config.add_route("locale", "/locale/{code}")
+
+    # Everyone logged in
+    config.add_route("home", "/")
+    config.add_route("account.password", "/account/password")
+
+    # Facility staff: the month's report list and the report form
+    config.add_route("facility.period", "/reports/period/{period}")
+    config.add_route("facility.report_edit", "/reports/period/{period}/children/{child_id:\\d+}")
+
+    # Any role allowed to see the report (scoped): a report and its versions
+    config.add_route("report.detail", "/reports/{report_id:\\d+}")
+    config.add_route("report.version", "/reports/{report_id:\\d+}/versions/{number:\\d+}")
+    # Centre: acknowledge or return
+    config.add_route("report.acknowledge", "/reports/{report_id:\\d+}/acknowledge")
+    config.add_route("report.return", "/reports/{report_id:\\d+}/return")
+
+    # Centre: submission matrix, one facility's month, reports waiting for review
+    config.add_route("centre.matrix", "/centre/submissions")
+    config.add_route("centre.facility_period", "/centre/facilities/{facility_id:\\d+}/{period}")
+    config.add_route("centre.review_queue", "/centre/review")
+
+    # Children (scoped): list, page with report history, register, edit
+    config.add_route("children.list", "/children")
+    config.add_route("children.new", "/children/new")
+    config.add_route("child.detail", "/children/{child_id:\\d+}")
+    config.add_route("child.edit", "/children/{child_id:\\d+}/edit")
+
+    # Export (scoped)
+    config.add_route("export.reports", "/export/reports.csv")
+
+    # Ward admin (S-ADMINIP: everything under /admin)
+    config.add_route("admin.home", "/admin")
+    config.add_route("admin.centres", "/admin/centres")
+    config.add_route("admin.centre_new", "/admin/centres/new")
+    config.add_route("admin.centre_edit", "/admin/centres/{centre_id:\\d+}")
+    config.add_route("admin.facilities", "/admin/facilities")
+    config.add_route("admin.facility_new", "/admin/facilities/new")
+    config.add_route("admin.facility_edit", "/admin/facilities/{facility_id:\\d+}")
+    config.add_route("admin.accounts", "/admin/accounts")
+    config.add_route("admin.account_new", "/admin/accounts/new")
+    config.add_route("admin.account_edit", "/admin/accounts/{account_id:\\d+}")
+    config.add_route("admin.account_reset", "/admin/accounts/{account_id:\\d+}/reset-password")
+    config.add_route("admin.import", "/admin/import")

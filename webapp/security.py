@@ -1,0 +1,137 @@
+"""Who is asking, and may they: the security policy, CSRF and response headers.
+
+Identity comes from our own server-side session (:class:`LoginSession`); the
+cookie holds only a random token. Permissions come from the table in
+:mod:`webapp.authz`. Which *objects* a user may touch is a query concern
+(:mod:`webapp.children.scope`), never decided here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyramid.security import Allowed, Denied
+from pyramid.csrf import CookieCSRFStoragePolicy
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.tweens import EXCVIEW
+
+from webapp.accounts.services import AuthenticationService, PasswordService, SessionService
+from webapp.authz import Permission, role_has
+from webapp.settings import as_bool
+
+SESSION_COOKIE = "mimamori_session"
+
+
+class MimamoriSecurityPolicy:
+    def __init__(self, secure_cookies: bool, absolute: dt.timedelta):
+        self.secure_cookies = secure_cookies
+        self.absolute = absolute
+
+    def identity(self, request):
+        """The current :class:`LoginSession`, or None. Cached for the request."""
+        if not hasattr(request, "_mimamori_identity"):
+            sessions = request.find_service(SessionService)
+            request._mimamori_identity = sessions.load(request.cookies.get(SESSION_COOKIE))
+        return request._mimamori_identity
+
+    def authenticated_userid(self, request):
+        session = self.identity(request)
+        return session.account_id if session else None
+
+    def permits(self, request, context, permission):
+        session = self.identity(request)
+        if session is None:
+            return Denied("not logged in")
+        account = session.account
+        # Until a forced password change is done, nothing but the account's own
+        # pages (change password, logout) is allowed.
+        if account.must_change_password and permission != Permission.ACCOUNT_SELF:
+            return Denied("password change required")
+        if role_has(account.role, permission):
+            return Allowed(f"role {account.role} has {permission}")
+        return Denied(f"role {account.role} lacks {permission}")
+
+    def remember(self, request, token, **kw):
+        request.response.set_cookie(
+            SESSION_COOKIE,
+            token,
+            max_age=int(self.absolute.total_seconds()),
+            secure=self.secure_cookies,
+            httponly=True,
+            samesite="Lax",
+            path="/",
+        )
+        return []
+
+    def forget(self, request, **kw):
+        request.response.delete_cookie(SESSION_COOKIE, path="/")
+        return []
+
+
+def _account(request):
+    session = request.identity
+    return session.account if session else None
+
+
+# Applied to every response. No page uses inline script or style, so the policy
+# can be strict; 'form-action self' stops a injected form posting elsewhere.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers_tween_factory(handler, registry):
+    hsts = as_bool(registry.settings["mimamori.secure_cookies"])
+
+    def tween(request):
+        response = handler(request)
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if hsts and request.scheme == "https":
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        # Any dynamic page may show personal data: never let a browser or proxy
+        # keep it. Only the static assets are cacheable.
+        if not request.path.startswith("/static/"):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    return tween
+
+
+def redirect_to_login(request):
+    return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
+
+
+def includeme(config):
+    settings = config.get_settings()
+    secure = as_bool(settings["mimamori.secure_cookies"])
+    idle = dt.timedelta(minutes=int(settings["mimamori.session_idle_minutes"]))
+    absolute = dt.timedelta(hours=int(settings["mimamori.session_absolute_hours"]))
+
+    passwords = PasswordService(
+        time_cost=int(settings["mimamori.argon2_time_cost"]),
+        memory_cost=int(settings["mimamori.argon2_memory_cost"]),
+    )
+    config.register_service(passwords, PasswordService)
+    config.register_service_factory(
+        lambda _ctx, request: AuthenticationService(request.db, passwords, request.clock),
+        AuthenticationService,
+    )
+    config.register_service_factory(
+        lambda _ctx, request: SessionService(request.db, request.clock, idle, absolute), SessionService
+    )
+
+    config.set_security_policy(MimamoriSecurityPolicy(secure, absolute))
+    config.add_request_method(_account, "account", reify=True)
+
+    # CSRF on every unsafe request, double-submit cookie (works before login too).
+    config.set_csrf_storage_policy(
+        CookieCSRFStoragePolicy(cookie_name="mimamori_csrf", secure=secure, httponly=True, samesite="Lax")
+    )
+    config.set_default_csrf_options(require_csrf=True)
+    # Over the exception view tween, so error pages get the headers too.
+    config.add_tween("webapp.security.security_headers_tween_factory", over=EXCVIEW)

@@ -1,0 +1,41 @@
+"""Jinja2 set-up: templates under webapp/templates, filters for dates and periods."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from webapp.clock import JST
+
+WEEKDAYS_JA = "月火水木金土日"
+
+
+def jst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC timestamp as Japan time."""
+    if value is None:
+        return ""
+    return value.astimezone(JST).strftime(fmt)
+
+
+def period_label(period: dt.date) -> str:
+    return f"{period.year}年{period.month}月"
+
+
+def period_param(period: dt.date) -> str:
+    return f"{period.year:04d}-{period.month:02d}"
+
+
+def includeme(config):
+    config.add_jinja2_renderer(".html")
+    config.add_jinja2_search_path("webapp:templates", name=".html")
+
+    def add_filters():
+        env = config.get_jinja2_environment(".html")
+        env.filters["jst"] = jst
+        env.filters["period_label"] = period_label
+        env.filters["period_param"] = period_param
+        env.trim_blocks = True
+        env.lstrip_blocks = True
+
+    # The environment exists only once the renderer is registered (after commit
+    # of the renderer action), hence the deferred action.
+    config.action(None, add_filters, order=999)

@@ -1,0 +1,138 @@
+"""Views that belong to no domain area: health, home, login, errors, language."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from pyramid.csrf import new_csrf_token
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
+
+from webapp.accounts.services import AuthenticationService, SessionService
+from webapp.authz import Permission, Role
+from webapp.i18n import LOCALE_COOKIE, LOCALES
+from webapp.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+@view_config(route_name="healthz", permission=NO_PERMISSION_REQUIRED, renderer="string")
+def healthz(request):
+    """For load balancers: 200 only when this node can reach the database."""
+    try:
+        request.db.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        log.exception("health check: database unreachable")
+        request.response.status = 503
+        return "database unavailable"
+    return "ok"
+
+
+
+@view_config(route_name="home", permission=Permission.ACCOUNT_SELF)
+def home(request):
+    role = request.account.role
+    if role == Role.FACILITY:
+        return HTTPSeeOther(request.route_url("facility.period", period="current"))
+    if role == Role.CASEWORKER:
+        return HTTPSeeOther(request.route_url("centre.matrix"))
+    if role == Role.ADMIN:
+        return HTTPSeeOther(request.route_url("admin.home"))
+    return HTTPSeeOther(request.route_url("account.password"))
+
+
+def _safe_next(request, target: str | None) -> str:
+    """Only same-site paths; never an absolute URL (open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return request.route_url("home")
+
+
+@view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
+             request_method="GET")
+def login_form(request):
+    if request.authenticated_userid is not None:
+        return HTTPSeeOther(request.route_url("home"))
+    return {"login": "", "error": None, "next": request.params.get("next", "")}
+
+
+@view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
+             request_method="POST")
+def login_submit(request):
+    login = request.POST.get("login", "")[:64]
+    password = request.POST.get("password", "")[:1024]
+    next_url = request.POST.get("next", "")
+    result = request.find_service(AuthenticationService).authenticate(login, password)
+    if not result.ok:
+        # One message for every reason: never reveal whether the login exists.
+        request.response.status = 400
+        return {"login": login, "error": _("ログインIDまたはパスワードが正しくありません。"), "next": next_url}
+    token = request.find_service(SessionService).start(result.account)
+    # A fresh CSRF token too, so one planted before login is useless after it.
+    new_csrf_token(request)
+    response = HTTPSeeOther(_safe_next(request, next_url))
+    request.response = response
+    remember(request, token)
+    if result.account.must_change_password:
+        response.location = request.route_url("account.password")
+    return response
+
+
+@view_config(route_name="logout", permission=NO_PERMISSION_REQUIRED, request_method="POST")
+def logout(request):
+    if request.identity is not None:
+        request.find_service(SessionService).end(request.identity)
+    response = HTTPSeeOther(request.route_url("login"))
+    request.response = response
+    forget(request)
+    return response
+
+
+@view_config(route_name="locale", permission=NO_PERMISSION_REQUIRED)
+def set_locale(request):
+    code = request.matchdict["code"]
+    if code not in LOCALES:
+        raise HTTPNotFound()
+    response = HTTPSeeOther(_safe_next(request, request.params.get("next")))
+    response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
+    return response
+
+
+# --- Error pages: always a Japanese page, never a stack trace. -----------------
+
+
+@forbidden_view_config(renderer="errors/forbidden.html")
+def forbidden(exc, request):
+    if request.authenticated_userid is None:
+        return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
+    if request.account.must_change_password:
+        return HTTPSeeOther(request.route_url("account.password"))
+    request.response.status = 403
+    return {}
+
+
+@notfound_view_config(renderer="errors/notfound.html", append_slash=HTTPSeeOther)
+def notfound(exc, request):
+    request.response.status = 404
+    return {}
+
+
+@exception_view_config(BadCSRFToken, renderer="errors/csrf.html")
+@exception_view_config(BadCSRFOrigin, renderer="errors/csrf.html")
+def bad_csrf(exc, request):
+    request.response.status = 400
+    return {}
+
+
+@exception_view_config(Exception, renderer="errors/server.html")
+def server_error(exc, request):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    request.response.status = 500
+    return {}
+
+
+def includeme(config):
+    config.scan(".views")
