@@ -1,0 +1,59 @@
+"""Migrations: up, down and up again on the suite's database engine (SQLite or PostgreSQL),
+and the models agree with what the migrations build."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from webapp import migrate
+from webapp.all_models import metadata
+from webapp.db import create_engine
+
+
+@pytest.fixture
+def scratch_url(db_url, tmp_path):
+    """An empty database of the same kind as the suite's."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite'}"
+        return
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def table_names(url) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_migrations_go_up_down_and_up_again(scratch_url):
+    migrate.upgrade(scratch_url)
+    assert table_names(scratch_url) == set(metadata.tables)
+    migrate.downgrade(scratch_url, "base")
+    assert table_names(scratch_url) == set()
+    migrate.upgrade(scratch_url)
+    assert table_names(scratch_url) == set(metadata.tables)
+
+
+def test_there_is_exactly_one_migration_head():
+    assert len(migrate.current_heads("sqlite://")) == 1
+
+
+def test_models_match_the_migrated_schema(engine):
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"

@@ -1,0 +1,94 @@
+"""The route table is pinned, and every view declares a permission (DESIGN.md §6, §10)."""
+
+from __future__ import annotations
+
+import pytest
+from pyramid.security import NO_PERMISSION_REQUIRED
+
+from webapp.authz import Permission
+
+# Views that must work without logging in. Anything else without a permission fails.
+ANONYMOUS_ROUTES = {"healthz", "login", "logout", "locale"}
+
+
+@pytest.fixture(scope="module")
+def introspector():
+    from webapp.config import configure
+    from webapp.settings import build_settings
+
+    config = configure(build_settings({"sqlalchemy.url": "sqlite://", "mimamori.session_secret": "s" * 40}, environ={}))
+    return config.registry.introspector
+
+
+def routes(introspector) -> dict[str, str]:
+    return {r["name"]: r["pattern"] for r in (i for i in introspector.get_category("routes"))
+            for r in [r["introspectable"]]}
+
+
+def test_route_table_is_pinned(introspector):
+    table = routes(introspector)
+    table.pop("__static/", None)
+    assert table == PINNED_ROUTES
+
+
+def test_every_route_has_a_view(introspector):
+    routes_with_views = {
+        view["introspectable"]["route_name"] for view in introspector.get_category("views")
+    }
+    missing = set(routes(introspector)) - routes_with_views - {"__static/"}
+    assert missing == set()
+
+
+def test_every_view_declares_a_known_permission(introspector):
+    problems = []
+    for view in introspector.get_category("views"):
+        intr = view["introspectable"]
+        route = intr["route_name"]
+        if route is None or route.startswith("__static"):
+            continue  # exception and not-found views
+        permissions = [
+            related["value"] for related in view["related"] if related.category_name == "permissions"
+        ]
+        permission = permissions[0] if permissions else None
+        if route in ANONYMOUS_ROUTES:
+            if permission != NO_PERMISSION_REQUIRED:
+                problems.append((route, "should be NO_PERMISSION_REQUIRED", permission))
+        elif permission is None or permission not in set(Permission):
+            problems.append((route, "has no Permission", permission))
+    assert problems == []
+
+
+PINNED_ROUTES = {
+    "healthz": "/healthz",
+    "login": "/login",
+    "logout": "/logout",
+    "locale": "/locale/{code}",
+    "home": "/",
+    "account.password": "/account/password",
+    "facility.period": "/reports/period/{period}",
+    "facility.report_edit": "/reports/period/{period}/children/{child_id:\\d+}",
+    "report.detail": "/reports/{report_id:\\d+}",
+    "report.version": "/reports/{report_id:\\d+}/versions/{number:\\d+}",
+    "report.acknowledge": "/reports/{report_id:\\d+}/acknowledge",
+    "report.return": "/reports/{report_id:\\d+}/return",
+    "centre.matrix": "/centre/submissions",
+    "centre.facility_period": "/centre/facilities/{facility_id:\\d+}/{period}",
+    "centre.review_queue": "/centre/review",
+    "children.list": "/children",
+    "children.new": "/children/new",
+    "child.detail": "/children/{child_id:\\d+}",
+    "child.edit": "/children/{child_id:\\d+}/edit",
+    "export.reports": "/export/reports.csv",
+    "admin.home": "/admin",
+    "admin.centres": "/admin/centres",
+    "admin.centre_new": "/admin/centres/new",
+    "admin.centre_edit": "/admin/centres/{centre_id:\\d+}",
+    "admin.facilities": "/admin/facilities",
+    "admin.facility_new": "/admin/facilities/new",
+    "admin.facility_edit": "/admin/facilities/{facility_id:\\d+}",
+    "admin.accounts": "/admin/accounts",
+    "admin.account_new": "/admin/accounts/new",
+    "admin.account_edit": "/admin/accounts/{account_id:\\d+}",
+    "admin.account_reset": "/admin/accounts/{account_id:\\d+}/reset-password",
+    "admin.import": "/admin/import",
+}
