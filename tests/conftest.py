@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -122,7 +123,8 @@ def app(wsgi_app, db):
     # Browsers send Origin with every POST; Pyramid checks it over HTTPS.
     return TestApp(
         wsgi_app,
-        extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost", "HTTP_ORIGIN": "https://localhost"},
+        extra_environ={"wsgi.url_scheme": "https", "HTTP_HOST": "localhost", "HTTP_ORIGIN": "https://localhost",
+                       "REMOTE_ADDR": "192.0.2.10"},
     )
 
 
@@ -150,3 +152,20 @@ def csrf_token(app) -> str:
     """The CSRF token of the current client (double-submit cookie)."""
     page = app.get("/account/password")
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+
+
+@pytest.fixture
+def scratch_url(db_url, tmp_path):
+    """An empty database of the same kind as the suite's, for tests that must really commit."""
+    if db_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite'}"
+        return
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(db_url).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()

@@ -1,6 +1,7 @@
 """Imports every area's models so that ``Base.metadata`` is complete (for alembic)."""
 
 from webapp.accounts import models as accounts_models  # noqa: F401
+from webapp.audit import models as audit_models  # noqa: F401
 from webapp.children import models as children_models  # noqa: F401
 from webapp.organisations import models as organisations_models  # noqa: F401
 from webapp.reports import models as reports_models  # noqa: F401

@@ -4,6 +4,7 @@
     mimamori -c development.ini serve
     mimamori -c development.ini demo-data --scale small|setagaya
     mimamori -c development.ini create-account --login admin --role admin --display-name 区管理者
+    mimamori -c development.ini audit verify
 """
 
 from __future__ import annotations
@@ -24,11 +25,14 @@ def load_settings(config_uri: str) -> dict:
     return build_settings(plaster.get_settings(config_uri, "app:main"))
 
 
-def _session(settings):
+def _session(settings, command: str):
+    """A session for a script, whose change records name ``system:<command>``."""
+    from webapp.audit.recorder import install_recorder, system_actor
     from webapp.db import create_engine, session_for
 
-    engine = create_engine(settings["sqlalchemy.url"])
-    return session_for(sessionmaker(bind=engine), transaction.manager)
+    factory = sessionmaker(bind=create_engine(settings["sqlalchemy.url"]))
+    install_recorder(factory)
+    return session_for(factory, transaction.manager, actor=system_actor(command))
 
 
 def cmd_migrate(args, settings):
@@ -56,7 +60,7 @@ def cmd_demo_data(args, settings):
     from webapp import demo
 
     with transaction.manager:
-        logins = demo.load(_session(settings), scale=args.scale, seed=args.seed)
+        logins = demo.load(_session(settings, "demo-data"), scale=args.scale, seed=args.seed)
     print(demo.describe_logins(logins))
 
 
@@ -73,7 +77,7 @@ def cmd_create_account(args, settings):
     if problem:
         raise SystemExit(f"password refused: {problem.interpolate()}")
     with transaction.manager:
-        db = _session(settings)
+        db = _session(settings, "create-account")
         if db.scalar(sa.select(Account).where(Account.login == args.login)):
             raise SystemExit(f"account {args.login!r} already exists")
         db.add(
@@ -86,6 +90,22 @@ def cmd_create_account(args, settings):
             )
         )
     print(f"created {args.role} account {args.login}")
+
+
+def cmd_audit_verify(args, settings):
+    from webapp.audit.chain import verify_chain
+    from webapp.db import create_engine
+
+    engine = create_engine(settings["sqlalchemy.url"])
+    with engine.connect() as connection:
+        checked, problems = verify_chain(connection)
+    engine.dispose()
+    for problem in problems:
+        print(f"NG {problem}")
+    if problems:
+        print(f"audit chain BROKEN: {len(problems)} problem(s) in {checked} records")
+        raise SystemExit(1)
+    print(f"audit chain OK: {checked} records verified")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     account.add_argument("--no-forced-change", action="store_true",
                          help="do not force a password change at first login")
     account.set_defaults(func=cmd_create_account)
+
+    audit = commands.add_parser("audit", help="change records").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming each broken record")
+    verify.set_defaults(func=cmd_audit_verify)
     return parser
 
 

@@ -19,6 +19,9 @@ def configure(settings: dict) -> Configurator:
     config.include(".db")
     config.include("pyramid_services")
 
+    # Change records for every write, in the writing transaction (S-AUDIT).
+    config.include(".audit")
+
     # Security: identity, permissions, CSRF, response headers.
     config.include(".security")
 

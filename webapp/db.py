@@ -108,15 +108,23 @@ def create_engine(url: str, **kwargs) -> sa.Engine:
     return sa.create_engine(url, **kwargs)
 
 
-def session_for(session_factory, transaction_manager):
-    """A session joined to ``transaction_manager`` (a request's or a script's)."""
+def session_for(session_factory, transaction_manager, actor=None):
+    """A session joined to ``transaction_manager`` (a request's or a script's).
+
+    ``actor`` (a :class:`webapp.audit.recorder.Actor`) is who the change
+    records name for scripts; requests name the logged-in account.
+    """
     session = session_factory()
+    if actor is not None:
+        session.info["actor"] = actor
     zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
     return session
 
 
 def _request_db(request):
     session = session_for(request.registry["db.session_factory"], request.tm)
+    # The change recorder (webapp.audit) reads who is acting from here.
+    session.info["request"] = request
 
     def _close(_request):
         session.close()

@@ -136,14 +136,14 @@ def test_forced_password_change_blocks_everything_else(app, make):
     assert form.submit().location.endswith("/account/password")
     assert app.get("/children").location.endswith("/account/password")
 
-    form = app.get("/account/password").forms[-1]
+    form = app.get("/account/password").forms["password-form"]
     form["current_password"] = "correct-horse-battery-42"
     form["new_password"] = "short"
     form["confirm_password"] = "short"
     response = form.submit(status=400)
     assert "12文字以上" in response.text
 
-    form = response.forms[-1]
+    form = response.forms["password-form"]
     form["current_password"] = "correct-horse-battery-42"
     form["new_password"] = "a-much-longer-pass-9"
     form["confirm_password"] = "a-much-longer-pass-9"

@@ -3,8 +3,6 @@ and the models agree with what the migrations build."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -13,23 +11,6 @@ from alembic.migration import MigrationContext
 from webapp import migrate
 from webapp.all_models import metadata
 from webapp.db import create_engine
-
-
-@pytest.fixture
-def scratch_url(db_url, tmp_path):
-    """An empty database of the same kind as the suite's."""
-    if db_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'scratch.sqlite'}"
-        return
-    name = f"scratch_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(db_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = sa.engine.make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    yield url
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 def table_names(url) -> set[str]:

@@ -56,6 +56,8 @@ class LoginSession(Base):
     """
 
     __tablename__ = "login_sessions"
+    # Logins and logouts are authentication events, not data changes.
+    __audit__ = False
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)

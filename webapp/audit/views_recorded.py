@@ -1,0 +1,41 @@
+"""Recording views of personal pages ("who saw this child", S-AUDIT).
+
+A tween inside the request transaction: when a page about a child is shown
+successfully, a ``view`` record joins the chain in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from webapp.audit.recorder import actor_for_request, record_view
+
+# route name -> the matchdict key that identifies the object shown
+RECORDED_ROUTES = {
+    "child.detail": "child_id",
+    "child.edit": "child_id",
+    "facility.report_edit": "child_id",
+    "report.detail": "report_id",
+    "report.version": "report_id",
+}
+
+
+def _child_of_report(db, report_id: int) -> int | None:
+    return db.scalar(sa.text("SELECT child_id FROM monthly_reports WHERE id = :id"), {"id": report_id})
+
+
+def view_recording_tween_factory(handler, registry):
+    def tween(request):
+        response = handler(request)
+        route = request.matched_route.name if request.matched_route else None
+        if route in RECORDED_ROUTES and request.method == "GET" and response.status_code == 200:
+            key = RECORDED_ROUTES[route]
+            object_id = int(request.matchdict[key])
+            if key == "child_id":
+                entity, child_id = "children", object_id
+            else:
+                entity, child_id = "monthly_reports", _child_of_report(request.db, object_id)
+            record_view(request.db, actor_for_request(request), entity, object_id, child_id)
+        return response
+
+    return tween
