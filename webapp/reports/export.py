@@ -1,0 +1,125 @@
+"""CSV (and print) export of submitted monthly reports (F-EXPORT).
+
+The CSV must open correctly in Excel on a ward PC: UTF-8 with a byte-order
+mark (without it Excel assumes Shift_JIS and shows mojibake), CRLF line ends,
+and every cell that Excel would read as a formula neutralised with a leading
+single quote (CSV injection: a child's 様子 starting with "=" must stay text).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+
+import sqlalchemy as sa
+
+from webapp.children.models import Child
+from webapp.children.scope import Scope
+from webapp.clock import JST
+from webapp.organisations.models import Centre, Facility
+from webapp.reports.models import ABSENCE_REASONS, MonthlyReport, MonthlyReportVersion
+from webapp.reports.scope import reports_clause
+
+# Characters that make Excel (or LibreOffice) evaluate a cell, or hide what follows.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+HEADER = [
+    "対象月", "施設コード", "施設名", "児童氏名", "ふりがな", "学年", "クラス", "担当センター",
+    "状態", "版", "提出日時", "出席すべき日数", "出席日数", "欠席日数", "遅刻", "早退",
+    *(f"欠席理由:{label}" for label in ABSENCE_REASONS.values()),
+    "欠席の補足", "家庭からの連絡", "様子", "特記事項なし", "確認日時",
+]
+
+
+def neutralise(value) -> str:
+    """A cell as text that spreadsheet software will not evaluate."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportRow:
+    report: MonthlyReport
+    version: MonthlyReportVersion
+    child: Child
+    facility: Facility
+    centre: Centre
+
+
+def export_rows(db, scope: Scope, first: dt.date, last: dt.date) -> list[ExportRow]:
+    """One row per visible report of the period range, with its latest *submitted* version.
+
+    Drafts that were never submitted are not exported: the centre has not
+    received them. One query, whatever the number of reports.
+    """
+    latest = (
+        sa.select(MonthlyReportVersion.report_id, sa.func.max(MonthlyReportVersion.number).label("number"))
+        .where(MonthlyReportVersion.submitted_at.is_not(None))
+        .group_by(MonthlyReportVersion.report_id)
+        .subquery("latest_submitted")
+    )
+    stmt = (
+        sa.select(MonthlyReport, MonthlyReportVersion, Child, Facility, Centre)
+        .join(latest, latest.c.report_id == MonthlyReport.id)
+        .join(
+            MonthlyReportVersion,
+            sa.and_(MonthlyReportVersion.report_id == MonthlyReport.id, MonthlyReportVersion.number == latest.c.number),
+        )
+        .join(Child, Child.id == MonthlyReport.child_id)
+        .join(Facility, Facility.id == MonthlyReport.facility_id)
+        .join(Centre, Centre.id == Child.centre_id)
+        .where(reports_clause(scope), MonthlyReport.period >= first, MonthlyReport.period <= last)
+        .order_by(MonthlyReport.period, Facility.code, Child.family_name_kana, Child.given_name_kana, Child.id)
+    )
+    return [ExportRow(*row) for row in db.execute(stmt)]
+
+
+def _jst(value: dt.datetime | None) -> str:
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def row_cells(row: ExportRow) -> list:
+    report, version, child = row.report, row.version, row.child
+    return [
+        f"{report.period.year:04d}-{report.period.month:02d}",
+        row.facility.code,
+        row.facility.name,
+        child.name,
+        child.kana,
+        child.grade.label,
+        child.class_name or "",
+        row.centre.name,
+        report.status.label,
+        version.number,
+        _jst(version.submitted_at),
+        version.days_expected,
+        version.days_attended,
+        version.days_absent,
+        version.late_count,
+        version.early_leave_count,
+        *(getattr(version, name) for name in ABSENCE_REASONS),
+        version.absence_note or "",
+        version.family_contact.label if version.family_contact else "",
+        version.condition or "",
+        "○" if version.nothing_special else "",
+        _jst(report.acknowledged_at),
+    ]
+
+
+def _one_line_ending(text: str) -> str:
+    # Inside a quoted cell Excel expects LF for a line break; a stray CR would
+    # end the row in some tools and shift every following column.
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def to_csv(rows: list[ExportRow]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(HEADER)
+    for row in rows:
+        writer.writerow([_one_line_ending(neutralise(cell)) for cell in row_cells(row)])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
