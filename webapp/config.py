@@ -22,7 +22,8 @@ def configure(settings: dict) -> Configurator:
     # Change records for every write, in the writing transaction (S-AUDIT).
     config.include(".audit")
 
-    # Security: identity, permissions, CSRF, response headers.
+    # Security: client address and proxy trust, identity, permissions, CSRF, headers.
+    config.include(".netaddr")
     config.include(".security")
 
     # Presentation: Jinja2 templates and the Japanese/English catalogs.

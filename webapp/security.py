@@ -15,8 +15,9 @@ from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.tweens import EXCVIEW
 
-from webapp.accounts.services import AuthenticationService, PasswordService, SessionService
-from webapp.authz import Permission, role_has
+from webapp.accounts.services import AuthenticationService, LoginPolicy, PasswordService, SessionService
+from webapp.audit.events import AuthEventType, FailureReason, record_after_request
+from webapp.authz import Permission, Role, role_has
 from webapp.settings import as_bool
 
 SESSION_COOKIE = "mimamori_session"
@@ -28,11 +29,30 @@ class MimamoriSecurityPolicy:
         self.absolute = absolute
 
     def identity(self, request):
-        """The current :class:`LoginSession`, or None. Cached for the request."""
+        """The current, fully authenticated :class:`LoginSession`, or None. Cached per request."""
         if not hasattr(request, "_mimamori_identity"):
-            sessions = request.find_service(SessionService)
-            request._mimamori_identity = sessions.load(request.cookies.get(SESSION_COOKIE))
+            request._mimamori_identity = self._load_identity(request)
         return request._mimamori_identity
+
+    def _load_identity(self, request):
+        session = request.find_service(SessionService).load(request.cookies.get(SESSION_COOKIE))
+        if session is None or session.second_factor_pending:
+            return None
+        account = session.account
+        if account.role == Role.ADMIN and not request.from_admin_network:
+            # S-ADMINIP: an admin session is worthless outside the ward's ranges,
+            # even with a stolen cookie. Logged every time it is tried.
+            record_after_request(
+                request, AuthEventType.ADDRESS_REFUSED, login=account.login, account_id=account.id,
+                reason=FailureReason.ADDRESS_NOT_ALLOWED, client_address=request.client_address,
+                user_agent=request.user_agent)
+            return None
+        # Captured now, while the database session is open, for the access log.
+        request.environ["mimamori.actor"] = {
+            "account_id": account.id, "login": account.login, "role": str(account.role),
+            "organisation": account.organisation_name,
+        }
+        return session
 
     def authenticated_userid(self, request):
         session = self.identity(request)
@@ -47,6 +67,8 @@ class MimamoriSecurityPolicy:
         # pages (change password, logout) is allowed.
         if account.must_change_password and permission != Permission.ACCOUNT_SELF:
             return Denied("password change required")
+        if request.path.startswith("/admin") and not request.from_admin_network:
+            return Denied("admin paths only from the ward's address ranges")
         if role_has(account.role, permission):
             return Allowed(f"role {account.role} has {permission}")
         return Denied(f"role {account.role} lacks {permission}")
@@ -117,8 +139,14 @@ def includeme(config):
         memory_cost=int(settings["mimamori.argon2_memory_cost"]),
     )
     config.register_service(passwords, PasswordService)
+    policy = LoginPolicy(
+        lockout_threshold=int(settings["mimamori.lockout_threshold"]),
+        lockout_duration=dt.timedelta(minutes=int(settings["mimamori.lockout_minutes"])),
+        address_threshold=int(settings["mimamori.address_failure_threshold"]),
+        address_window=dt.timedelta(minutes=int(settings["mimamori.address_failure_window_minutes"])),
+    )
     config.register_service_factory(
-        lambda _ctx, request: AuthenticationService(request.db, passwords, request.clock),
+        lambda _ctx, request: AuthenticationService(request.db, passwords, request.clock, policy),
         AuthenticationService,
     )
     config.register_service_factory(

@@ -20,8 +20,16 @@ DEFAULTS: dict[str, str] = {
     "mimamori.session_idle_minutes": "30",
     "mimamori.session_absolute_hours": "12",
     "mimamori.trusted_proxies": "",
-    "mimamori.admin_cidrs": "",
+    # Where ward admins may work from (the ward office's global ranges). The
+    # default allows only this machine: production must name its ranges.
+    "mimamori.admin_cidrs": "127.0.0.0/8 ::1",
     "mimamori.clock": "system",
+    # Lockout after this many consecutive wrong passwords, for this long (S-AUTH).
+    "mimamori.lockout_threshold": "5",
+    "mimamori.lockout_minutes": "15",
+    # Refuse an address after this many failed logins (any accounts) in the window.
+    "mimamori.address_failure_threshold": "20",
+    "mimamori.address_failure_window_minutes": "15",
     # argon2id cost; lowered only in the test suite to keep it fast.
     "mimamori.argon2_time_cost": "3",
     "mimamori.argon2_memory_cost": "65536",

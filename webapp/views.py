@@ -11,7 +11,8 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
-from webapp.accounts.services import AuthenticationService, SessionService
+from webapp.accounts.services import AuthenticationService, LoginAttempt, SessionService
+from webapp.audit.events import AuthEventLog, AuthEventType
 from webapp.authz import Permission, Role
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
@@ -65,9 +66,13 @@ def login_submit(request):
     login = request.POST.get("login", "")[:64]
     password = request.POST.get("password", "")[:1024]
     next_url = request.POST.get("next", "")
-    result = request.find_service(AuthenticationService).authenticate(login, password)
+    attempt = LoginAttempt(login=login, password=password, client_address=request.client_address,
+                           user_agent=request.user_agent, from_admin_network=request.from_admin_network)
+    result = request.find_service(AuthenticationService).authenticate(attempt)
     if not result.ok:
-        # One message for every reason: never reveal whether the login exists.
+        # One message for every reason (unknown login, wrong password, locked,
+        # disabled, address): never reveal whether the login exists. The auth
+        # event keeps the real reason for the admins.
         request.response.status = 400
         return {"login": login, "error": _("ログインIDまたはパスワードが正しくありません。"), "next": next_url}
     token = request.find_service(SessionService).start(result.account)
@@ -84,7 +89,11 @@ def login_submit(request):
 @view_config(route_name="logout", permission=NO_PERMISSION_REQUIRED, request_method="POST")
 def logout(request):
     if request.identity is not None:
+        account = request.identity.account
         request.find_service(SessionService).end(request.identity)
+        AuthEventLog(request.db, request.clock).record(
+            AuthEventType.LOGOUT, login=account.login, account_id=account.id,
+            client_address=request.client_address, user_agent=request.user_agent)
     response = HTTPSeeOther(request.route_url("login"))
     request.response = response
     forget(request)

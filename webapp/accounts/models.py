@@ -35,6 +35,13 @@ class Account(Model):
     active: Mapped[bool] = mapped_column(default=True)
     must_change_password: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[dt.datetime | None]
+    # Lockout (S-AUTH): consecutive failures, and until when the account is locked.
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[dt.datetime | None]
+    # Second factor: base32 TOTP secret once enrolled, and hashes of unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enrolled_at: Mapped[dt.datetime | None]
+    recovery_codes: Mapped[str | None] = mapped_column(sa.Text)
 
     centre: Mapped[Centre | None] = relationship()
     facility: Mapped[Facility | None] = relationship()
@@ -65,5 +72,8 @@ class LoginSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None]
+    # True between a correct password and a correct second factor: such a
+    # session may only reach the second-factor page.
+    second_factor_pending: Mapped[bool] = mapped_column(default=False)
 
     account: Mapped[Account] = relationship()

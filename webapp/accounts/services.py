@@ -1,14 +1,13 @@
 """Passwords, authentication and server-side login sessions.
 
-Lockout, throttling, second factor and auth-event logging hook in here (see
-:class:`AuthenticationService`): each failure already carries its reason.
+Every login attempt ends in an auth event with its reason; lockout, the
+per-address throttle and the admin address rule are decided here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 import hashlib
 import secrets
 
@@ -17,6 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from webapp.accounts.models import Account, LoginSession
+from webapp.audit.events import AuthEventLog, AuthEventType, FailureReason
+from webapp.authz import Role
 
 
 class PasswordService:
@@ -41,45 +42,104 @@ class PasswordService:
         return self.hasher.check_needs_rehash(password_hash)
 
 
-class LoginFailure(enum.StrEnum):
-    UNKNOWN_ACCOUNT = "unknown_account"
-    WRONG_PASSWORD = "wrong_password"
-    DISABLED = "disabled"
+@dataclasses.dataclass(frozen=True)
+class LoginPolicy:
+    """Lockout and throttling (S-AUTH), from settings."""
+
+    lockout_threshold: int = 5
+    lockout_duration: dt.timedelta = dt.timedelta(minutes=15)
+    # Failures from one address (any logins) within the window before refusing it.
+    address_threshold: int = 20
+    address_window: dt.timedelta = dt.timedelta(minutes=15)
 
 
 @dataclasses.dataclass
 class AuthenticationResult:
     account: Account | None
-    failure: LoginFailure | None
+    failure: FailureReason | None
 
     @property
     def ok(self) -> bool:
         return self.failure is None
 
 
+@dataclasses.dataclass(frozen=True)
+class LoginAttempt:
+    login: str
+    password: str
+    client_address: str | None
+    user_agent: str | None
+    from_admin_network: bool
+
+
 class AuthenticationService:
-    def __init__(self, db, passwords: PasswordService, clock):
+    """Checks a login attempt and records its outcome as an auth event.
+
+    Whatever the outcome, exactly one argon2 verification runs, so the time
+    taken does not reveal whether the login exists or is locked.
+    """
+
+    def __init__(self, db, passwords: PasswordService, clock, policy: LoginPolicy | None = None):
         self.db = db
         self.passwords = passwords
         self.clock = clock
+        self.policy = policy or LoginPolicy()
+        self.events = AuthEventLog(db, clock)
 
     def find_by_login(self, login: str) -> Account | None:
         return self.db.scalar(sa.select(Account).where(Account.login == login.strip()))
 
-    def authenticate(self, login: str, password: str) -> AuthenticationResult:
-        account = self.find_by_login(login)
-        # Always run one argon2 verification, found or not (same time either way).
-        password_ok = self.passwords.verify(account.password_hash if account else None, password)
-        if account is None:
-            return AuthenticationResult(None, LoginFailure.UNKNOWN_ACCOUNT)
-        if not password_ok:
-            return AuthenticationResult(account, LoginFailure.WRONG_PASSWORD)
-        if not account.active:
-            return AuthenticationResult(account, LoginFailure.DISABLED)
+    def authenticate(self, attempt: LoginAttempt) -> AuthenticationResult:
+        account = self.find_by_login(attempt.login)
+        password_ok = self.passwords.verify(account.password_hash if account else None, attempt.password)
+        failure = self._failure(attempt, account, password_ok)
+        now = self.clock.now()
+        common = {"login": attempt.login, "client_address": attempt.client_address,
+                  "user_agent": attempt.user_agent}
+        if failure is not None:
+            self.events.record(AuthEventType.LOGIN_FAILED, reason=failure,
+                               account_id=account.id if account else None, **common)
+            if failure == FailureReason.WRONG_PASSWORD:
+                self._count_failure(account, now, common)
+            return AuthenticationResult(account, failure)
+
+        account.failed_logins = 0
+        account.locked_until = None
         if self.passwords.needs_rehash(account.password_hash):
-            account.password_hash = self.passwords.hash(password)
-        account.last_login_at = self.clock.now()
+            account.password_hash = self.passwords.hash(attempt.password)
+        account.last_login_at = now
+        self.events.record(AuthEventType.LOGIN_SUCCEEDED, account_id=account.id, **common)
         return AuthenticationResult(account, None)
+
+    def _failure(self, attempt, account, password_ok) -> FailureReason | None:
+        # Throttling comes first: an address guessing passwords learns nothing more.
+        failures = self.events.recent_failures_from(attempt.client_address, self.policy.address_window)
+        if failures >= self.policy.address_threshold:
+            return FailureReason.THROTTLED
+        if account is None:
+            return FailureReason.UNKNOWN_ACCOUNT
+        if account.locked_until is not None and account.locked_until > self.clock.now():
+            return FailureReason.LOCKED
+        if not password_ok:
+            return FailureReason.WRONG_PASSWORD
+        if not account.active:
+            return FailureReason.DISABLED
+        if account.role == Role.ADMIN and not attempt.from_admin_network:
+            return FailureReason.ADDRESS_NOT_ALLOWED
+        return None
+
+    def _count_failure(self, account: Account, now, common) -> None:
+        account.failed_logins += 1
+        if account.failed_logins >= self.policy.lockout_threshold:
+            account.locked_until = now + self.policy.lockout_duration
+            account.failed_logins = 0
+            self.events.record(AuthEventType.ACCOUNT_LOCKED, account_id=account.id, **common)
+
+    def unlock(self, account: Account, by: Account) -> None:
+        account.locked_until = None
+        account.failed_logins = 0
+        self.events.record(AuthEventType.ACCOUNT_UNLOCKED, login=account.login, account_id=account.id,
+                           actor_id=by.id)
 
     def set_password(self, account: Account, password: str, *, must_change: bool = False) -> None:
         account.password_hash = self.passwords.hash(password)

@@ -8,8 +8,15 @@ on PostgreSQL also the application role's grants) and hash-chained, so
 
 
 def includeme(config):
+    from webapp.audit.access import configure_stdout_logger
     from webapp.audit.recorder import install_recorder
 
+    # The access log wraps the request transaction, so it records requests
+    # whose transaction failed, and writes its row in a transaction of its own.
+    configure_stdout_logger()
+    config.add_tween("webapp.audit.access.access_log_tween_factory", over="pyramid_tm.tm_tween_factory")
+
     install_recorder(config.registry["db.session_factory"])
-    # Default placement: just above the view, inside pyramid_tm's transaction.
-    config.add_tween("webapp.audit.views_recorded.view_recording_tween_factory")
+    # Inside pyramid_tm's transaction (an implicit tween added after pyramid_tm
+    # would sit outside it, where request.db is already closed).
+    config.add_tween("webapp.audit.views_recorded.view_recording_tween_factory", under="pyramid_tm.tm_tween_factory")

@@ -1,0 +1,108 @@
+"""Authentication events (S-ACCESSLOG, S-AUTH): what happened, to which login, from where."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import sqlalchemy as sa
+
+from webapp.audit.models import AuthEvent
+
+
+class AuthEventType(enum.StrEnum):
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED = "login_failed"
+    SECOND_FACTOR_SUCCEEDED = "second_factor_succeeded"
+    LOGOUT = "logout"
+    SESSION_EXPIRED = "session_expired"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET = "password_reset"  # by an admin: temporary password issued
+    ACCOUNT_LOCKED = "account_locked"
+    ACCOUNT_UNLOCKED = "account_unlocked"
+    SECOND_FACTOR_ENROLLED = "second_factor_enrolled"
+    SECOND_FACTOR_RESET = "second_factor_reset"
+    ADDRESS_REFUSED = "address_refused"  # an admin session used from outside the ward's ranges
+
+
+class FailureReason(enum.StrEnum):
+    UNKNOWN_ACCOUNT = "unknown_account"
+    WRONG_PASSWORD = "wrong_password"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+    SECOND_FACTOR_WRONG = "second_factor_wrong"
+    ADDRESS_NOT_ALLOWED = "address_not_allowed"
+    THROTTLED = "throttled"
+
+
+EVENT_LABELS = {
+    AuthEventType.LOGIN_SUCCEEDED: "ログイン成功",
+    AuthEventType.LOGIN_FAILED: "ログイン失敗",
+    AuthEventType.SECOND_FACTOR_SUCCEEDED: "二要素認証成功",
+    AuthEventType.LOGOUT: "ログアウト",
+    AuthEventType.SESSION_EXPIRED: "セッション期限切れ",
+    AuthEventType.PASSWORD_CHANGED: "パスワード変更",
+    AuthEventType.PASSWORD_RESET: "パスワード再設定",
+    AuthEventType.ACCOUNT_LOCKED: "アカウントロック",
+    AuthEventType.ACCOUNT_UNLOCKED: "ロック解除",
+    AuthEventType.SECOND_FACTOR_ENROLLED: "二要素認証登録",
+    AuthEventType.SECOND_FACTOR_RESET: "二要素認証リセット",
+    AuthEventType.ADDRESS_REFUSED: "接続元アドレス拒否",
+}
+
+REASON_LABELS = {
+    FailureReason.UNKNOWN_ACCOUNT: "存在しないID",
+    FailureReason.WRONG_PASSWORD: "パスワード誤り",
+    FailureReason.LOCKED: "ロック中",
+    FailureReason.DISABLED: "無効なアカウント",
+    FailureReason.SECOND_FACTOR_WRONG: "二要素認証コード誤り",
+    FailureReason.ADDRESS_NOT_ALLOWED: "許可されていない接続元",
+    FailureReason.THROTTLED: "接続元からの失敗が多すぎる",
+}
+
+
+def record_after_request(request, event: AuthEventType, **fields) -> None:
+    """Record once the request's own transaction is over, whatever its outcome.
+
+    For refusals: the request ends in a rolled-back transaction, which would
+    take an event recorded inside it along. The access-log tween, which wraps
+    the transaction, writes these in a transaction of its own.
+    """
+    request.environ.setdefault("mimamori.deferred_auth_events", []).append(
+        dict(fields, event=event, occurred_at=request.clock.now()))
+
+
+def write_deferred(session, environ) -> None:
+    for fields in environ.get("mimamori.deferred_auth_events", ()):
+        fields = dict(fields)
+        session.add(AuthEvent(
+            occurred_at=fields.pop("occurred_at"), event=str(fields.pop("event")),
+            reason=str(fields["reason"]) if fields.get("reason") else None,
+            login=fields.get("login"), account_id=fields.get("account_id"), actor_id=fields.get("actor_id"),
+            client_address=fields.get("client_address"), user_agent=(fields.get("user_agent") or "")[:200] or None,
+        ))
+
+
+class AuthEventLog:
+    def __init__(self, db, clock):
+        self.db = db
+        self.clock = clock
+
+    def record(self, event: AuthEventType, *, login=None, account_id=None, reason=None,
+               client_address=None, user_agent=None, actor_id=None) -> None:
+        self.db.add(AuthEvent(
+            occurred_at=self.clock.now(), event=str(event), reason=str(reason) if reason else None,
+            login=(login or "")[:64] or None, account_id=account_id, actor_id=actor_id,
+            client_address=client_address, user_agent=(user_agent or "")[:200] or None,
+        ))
+
+    def recent_failures_from(self, client_address: str | None, window: dt.timedelta) -> int:
+        if not client_address:
+            return 0
+        return self.db.scalar(
+            sa.select(sa.func.count()).select_from(AuthEvent).where(
+                AuthEvent.client_address == client_address,
+                AuthEvent.event == AuthEventType.LOGIN_FAILED,
+                AuthEvent.occurred_at >= self.clock.now() - window,
+            )
+        )
