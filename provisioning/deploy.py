@@ -1,0 +1,28 @@
+"""The whole appliance: `pyinfra inventories/<env>.py deploy.py` from this folder
+(ci/deploy does that and writes the change record).
+
+Roles apply by inventory group, in phases separated by barriers (lib/barrier.py):
+the ACME CA and the database first, then the app nodes, then the load balancers
+that health-check them and get their certificate from the ACME CA.
+"""
+
+from pyinfra import host
+
+from lib import secrets
+from lib.barrier import barrier
+from roles import app, certificates, common, db, lb, pebble
+
+secrets.ensure(host.data.env)
+
+common.configure()
+if "acme_lab" in host.groups:
+    pebble.configure()
+if "db" in host.groups:
+    db.configure()
+barrier("database and ACME CA")
+if "app" in host.groups:
+    app.configure()
+barrier("app nodes")
+if "lb" in host.groups:
+    lb.configure()
+    certificates.configure()

@@ -1,0 +1,17 @@
+# The lab (ci/lab/lab): its own names, addresses, CA and secrets (S-SEP).
+env = "lab"
+
+site_name = "www.mimamori.lab"
+vip = "10.77.0.10"
+vrrp_interface = "host0"
+vrrp_priorities = {"lb1": 150, "lb2": 100}
+
+# 10.77.0.200 is the control machine's "ward office" address on the lab bridge;
+# tests call admin paths from it (allowed) and from 10.77.0.1 (refused).
+admin_cidrs = ["10.77.0.200/32"]
+
+# Pebble on mon1 (roles/pebble), trusted through the lab's internal CA.
+acme_directory = "https://mon1:14000/dir"
+acme_email = "ops@mimamori.lab"
+
+app_demo_data = True

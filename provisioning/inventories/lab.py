@@ -1,0 +1,32 @@
+"""The lab: systemd-nspawn hosts on this machine, made by `ci/lab/lab up`.
+
+Groups name roles; the group named after the environment (``lab``) carries the
+environment's data (group_data/lab.py) and holds every host.
+"""
+
+from pathlib import Path
+
+_STATE = Path(__file__).resolve().parents[2] / "ci" / "lab" / "state"
+
+
+def _host(name, address, **data):
+    return (name, {
+        "ssh_hostname": address,
+        "ssh_user": "root",
+        "ssh_key": str(_STATE / "id_ed25519"),
+        # Lab hosts get new host keys every time they are created.
+        "ssh_strict_host_key_checking": "no",
+        "ssh_known_hosts_file": "/dev/null",
+        **data,
+    })
+
+
+lb = [_host("lb1", "10.77.0.11"), _host("lb2", "10.77.0.12")]
+app = [_host("app1", "10.77.0.21"), _host("app2", "10.77.0.22")]
+db = [_host("db1", "10.77.0.31")]
+# Hosts of later issues (db2: Patroni replica, backup1: pgBackRest, mon1:
+# monitoring) get the common role now, and mon1 runs the lab's ACME CA.
+acme_lab = [_host("mon1", "10.77.0.51")]
+other = [_host("db2", "10.77.0.32"), _host("backup1", "10.77.0.41")]
+
+lab = lb + app + db + acme_lab + other
