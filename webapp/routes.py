@@ -14,9 +14,18 @@ def includeme(config):
     config.add_route("logout", "/logout")
     config.add_route("locale", "/locale/{code}")
 
+    # Second step of login for accounts with a second factor (session pending)
+    config.add_route("login.second_factor", "/login/verify")
+
     # Everyone logged in
     config.add_route("home", "/")
     config.add_route("account.password", "/account/password")
+    config.add_route("account.second_factor", "/account/second-factor")
+
+    # Logs for admins and auditors (S-ACCESSLOG, S-AUDIT); ?format=csv exports
+    config.add_route("logs.access", "/logs/access")
+    config.add_route("logs.auth", "/logs/auth")
+    config.add_route("logs.changes", "/logs/changes")
 
     # Facility staff: the month's report list and the report form
     config.add_route("facility.period", "/reports/period/{period}")
@@ -55,4 +64,6 @@ def includeme(config):
     config.add_route("admin.account_new", "/admin/accounts/new")
     config.add_route("admin.account_edit", "/admin/accounts/{account_id:\\d+}")
     config.add_route("admin.account_reset", "/admin/accounts/{account_id:\\d+}/reset-password")
+    config.add_route("admin.account_unlock", "/admin/accounts/{account_id:\\d+}/unlock")
+    config.add_route("admin.account_reset_second_factor", "/admin/accounts/{account_id:\\d+}/reset-second-factor")
     config.add_route("admin.import", "/admin/import")

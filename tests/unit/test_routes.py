@@ -8,7 +8,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from webapp.authz import Permission
 
 # Views that must work without logging in. Anything else without a permission fails.
-ANONYMOUS_ROUTES = {"healthz", "login", "logout", "locale"}
+ANONYMOUS_ROUTES = {"healthz", "login", "logout", "locale", "login.second_factor"}
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +63,13 @@ PINNED_ROUTES = {
     "login": "/login",
     "logout": "/logout",
     "locale": "/locale/{code}",
+    "login.second_factor": "/login/verify",
     "home": "/",
     "account.password": "/account/password",
+    "account.second_factor": "/account/second-factor",
+    "logs.access": "/logs/access",
+    "logs.auth": "/logs/auth",
+    "logs.changes": "/logs/changes",
     "facility.period": "/reports/period/{period}",
     "facility.report_edit": "/reports/period/{period}/children/{child_id:\\d+}",
     "report.detail": "/reports/{report_id:\\d+}",
@@ -90,5 +95,7 @@ PINNED_ROUTES = {
     "admin.account_new": "/admin/accounts/new",
     "admin.account_edit": "/admin/accounts/{account_id:\\d+}",
     "admin.account_reset": "/admin/accounts/{account_id:\\d+}/reset-password",
+    "admin.account_unlock": "/admin/accounts/{account_id:\\d+}/unlock",
+    "admin.account_reset_second_factor": "/admin/accounts/{account_id:\\d+}/reset-second-factor",
     "admin.import": "/admin/import",
 }
