@@ -126,12 +126,17 @@ def test_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(proxied_app, ma
 
 @pytest.mark.req("S-ADMINIP")
 def test_admin_paths_refused_outside_the_ward_ranges_even_for_admins(app, make, db, settings):
-    # Default admin_cidrs is loopback only; the test client is 192.0.2.10.
+    # The tests' ward range is 192.0.2.0/28, where the test client is.
     admin = make.account("admin")
-    response = attempt(app, admin.login, PASSWORD, REMOTE_ADDR="127.0.0.1")
-    assert response.status_int == 303
-    assert app.get("/admin", extra_environ={"REMOTE_ADDR": "127.0.0.1"}).status_int == 200
-    assert app.get("/admin", status="*").status_int == 303
+    assert attempt(app, admin.login, PASSWORD).status_int == 303
+    assert app.get("/admin").status_int == 200
+    assert app.get("/admin", status="*", extra_environ={"REMOTE_ADDR": "198.51.100.20"}).status_int == 303
+
+
+def test_the_default_admin_range_is_this_machine_only():
+    from webapp.settings import DEFAULTS
+
+    assert DEFAULTS["mimamori.admin_cidrs"] == "127.0.0.0/8 ::1"
 
 
 @pytest.mark.req("S-TLS", "S-WEB")

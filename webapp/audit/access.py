@@ -82,7 +82,7 @@ def access_log_tween_factory(handler, registry):
 
     def tween(request):
         request.environ["mimamori.request_id"] = uuid.uuid4().hex
-        started = dt.datetime.now(dt.UTC)
+        started = registry["clock"].now()
         t0 = time.perf_counter()
         status = 500
         try:
