@@ -63,3 +63,21 @@ class Factory:
         kw.setdefault("grade", Grade.ES3)
         kw.setdefault("monitoring_start", dt.date(2026, 4, 1))
         return self._add(Child(facility=facility, centre=centre or facility.centre, **kw))
+
+    def report(self, child: Child, period: dt.date, status="submitted", author: Account | None = None, **content):
+        """A monthly report with one version; submitted (frozen) unless status is "draft"."""
+        from webapp.db import utcnow
+        from webapp.reports.models import MonthlyReport, MonthlyReportVersion, ReportStatus
+
+        status = ReportStatus(status)
+        author = author or self.account("facility", facility=child.facility)
+        now = utcnow()
+        submitted_at = None if status == ReportStatus.DRAFT else now
+        report = self._add(MonthlyReport(child=child, facility_id=child.facility_id, period=period,
+                                         status=status, submitted_at=submitted_at))
+        content.setdefault("days_expected", 20)
+        content.setdefault("days_attended", 20)
+        content.setdefault("nothing_special", True)
+        self._add(MonthlyReportVersion(report=report, number=1, author_id=author.id,
+                                       submitted_at=submitted_at, **content))
+        return report
