@@ -158,3 +158,14 @@ def test_unknown_action_only_saves_a_draft(app, db, world, login_as):
     fields["action"] = "delete-everything"
     app.post(edit_url(world["child"]), fields, status=303)
     assert db.scalar(sa.select(MonthlyReport.status)) == ReportStatus.DRAFT
+
+
+def test_a_file_upload_instead_of_text_is_a_field_error_not_a_500(app, world, login_as):
+    login_as(world["staff"])
+    form = fill(app.get(edit_url(world["child"])).forms[1])
+    fields = [(k, v) for k, v in form.submit_fields() if k not in ("condition", "days_expected")]
+    fields.append(("action", "submit"))
+    response = app.post(edit_url(world["child"]), fields,
+                        upload_files=[("condition", "x.txt", b"=1+1"), ("days_expected", "y.txt", b"20")],
+                        status=400)
+    assert error_text(response, "condition") and error_text(response, "days_expected")

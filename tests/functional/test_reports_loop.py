@@ -179,3 +179,14 @@ def test_return_needs_a_comment_of_at_most_2000_characters(app, db, world, login
     assert response.html.select_one("#comment").get_text() == "𠮷" * 2001
     db.expire_all()
     assert db.get(MonthlyReport, report.id).status == ReportStatus.SUBMITTED
+
+
+def test_return_comment_sent_as_a_file_is_a_field_error(app, db, world, login_as):
+    login_as(world["staff"])
+    fill(app.get(edit_url(world["child"])).forms[1]).submit("action", value="submit")
+    report = db.scalar(sa.select(MonthlyReport).where(MonthlyReport.child_id == world["child"].id))
+    login_as(world["caseworker"])
+    token = app.get(f"/reports/{report.id}").forms[0]["csrf_token"].value
+    response = app.post(f"/reports/{report.id}/return", [("csrf_token", token)],
+                        upload_files=[("comment", "c.txt", b"x")], status=400)
+    assert response.html.select_one("#comment-error") is not None

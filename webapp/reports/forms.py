@@ -99,7 +99,8 @@ def validate_report(post, *, days_in_month: int, submit: bool) -> tuple[dict, Fo
 def validate_return_comment(post) -> tuple[str | None, FormErrors]:
     v = Validator(post)
     comment = v.field("comment", clean_text, max_length=COMMENT_MAX, required=True, multiline=True)
-    if "comment" in v.errors and v.data.get("comment", "").strip() == "":
+    raw = v.data.get("comment")
+    if "comment" in v.errors and (not isinstance(raw, str) or not raw.strip()):
         v.errors["comment"] = _("差し戻す理由を入力してください。")
     return comment, v.errors
 

@@ -219,6 +219,7 @@ def report_acknowledge(request):
 def report_return(request):
     report = get_report(request.db, scope_for(request), _id(request, "report_id"))
     raw_comment = request.POST.get("comment", "")
+    raw_comment = raw_comment if isinstance(raw_comment, str) else ""
     comment, errors = validate_return_comment(request.POST)
     if errors:
         request.response.status = 400
