@@ -66,7 +66,7 @@ def test_unknown_facility_and_grade_are_field_errors_not_500(app, make, login_as
     errors = {e["id"]: e.get_text() for e in response.html.select(".field-error")}
     assert "選択肢から" in errors["facility_id-error"]
     assert "学年は" in errors["grade-error"]
-    assert "形式" in errors["monitoring_start-error"]
+    assert "存在しない日付" in errors["monitoring_start-error"]
 
 
 def test_caseworker_can_register_at_another_districts_facility_by_code(app, make, db, login_as):

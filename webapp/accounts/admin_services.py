@@ -63,8 +63,8 @@ class AccountAdminService:
         query = sa.select(Account).options(joinedload(Account.centre), joinedload(Account.facility))
         for term in search_terms(q):
             query = query.where(sa.or_(
-                Account.login.contains(term, autoescape=True),
-                Account.display_name.contains(term, autoescape=True),
+                Account.login.icontains(term, autoescape=True),
+                Account.display_name.icontains(term, autoescape=True),
             ))
         return paginate(self.db, query.order_by(Account.login, Account.id), number)
 

@@ -98,6 +98,11 @@ def _validate_account_form(request, account=None):
         problem = organisation_error(role, form.values["centre_id"], form.values["facility_id"])
         if problem:
             form.error(problem[0] + "_id", problem[1])
+    login = form.values.get("login")
+    if login and _account_admin(request).login_taken(login, account.id if account else None):
+        # Checked with the other fields so every problem is reported at once; the
+        # service checks again (and the unique key last) when saving.
+        form.error("login", _("このログインIDは既に使われています。"))
     if account is not None and account.id == request.account.id:
         # An admin cannot lock themselves out: someone must be left to manage accounts.
         if role is not None and role != Role.ADMIN:

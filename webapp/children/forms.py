@@ -7,6 +7,7 @@ anything else.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -57,6 +58,21 @@ def clean_grade(raw):
     return grade, None
 
 
+_DATE = re.compile(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def clean_loose_date(raw, *, required: bool = True):
+    """Dates as people and Excel write them: 2026-04-01, 2026/4/1, 2026年4月1日."""
+    text = unicodedata.normalize("NFKC", raw or "").strip() if isinstance(raw, str) else ""
+    match = _DATE.fullmatch(text)
+    if match:
+        try:
+            return dt.date(*(int(part) for part in match.groups())), None
+        except ValueError:
+            return None, _("存在しない日付です。")
+    return clean_date(raw, required=required)
+
+
 def validate_child(data, *, start_default=None) -> Validator:
     """Names, kana, grade, class and the monitoring period. Facility and centre are
     resolved by the caller (ids in the form, codes in the CSV import)."""
@@ -67,10 +83,10 @@ def validate_child(data, *, start_default=None) -> Validator:
     v.field("given_name_kana", clean_kana)
     v.field("grade", clean_grade)
     v.field("class_name", clean_text, max_length=CLASS_MAX)
-    start = v.field("monitoring_start", clean_date, required=start_default is None)
+    start = v.field("monitoring_start", clean_loose_date, required=start_default is None)
     if start is None and "monitoring_start" not in v.errors:
         start = v.values["monitoring_start"] = start_default
-    end = v.field("monitoring_end", clean_date, required=False)
+    end = v.field("monitoring_end", clean_loose_date, required=False)
     if start and end and end < start:
         v.error("monitoring_end", _("終了日は開始日以降の日付にしてください。"))
     return v

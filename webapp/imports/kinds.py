@@ -268,26 +268,31 @@ class ChildKind(Kind):
             if existing is None:
                 self.problem(result, "id", _("ID「${id}」の児童はいません。新しく登録する行ではIDを空欄にしてください。",
                                              mapping={"id": raw_id[:20]}))
-        start_default = existing.monitoring_start if existing else self.today
-        values = self.absorb(result, validate_child(cells, start_default=start_default))
+        # A blank start is decided below (kept for an existing child, today for a new one);
+        # date.min marks it and keeps validate_child's own end-before-start check quiet.
+        values = self.absorb(result, validate_child(cells, start_default=dt.date.min))
         facility = self.facility(result, cells.get("facility_code"))
         values["facility_id"] = facility.id if facility else None
-        values["centre_id"] = self.centre_id(result, cells.get("centre_code"), existing, facility)
-        # Optional columns left out of the file keep what is stored; present and blank clears them.
-        for optional in ("class_name", "monitoring_end"):
-            if optional not in present:
-                values[optional] = getattr(existing, optional) if existing else None
-        key = tuple(values.get(n) for n in self.NATURAL)
         if not result.problems:
-            same = self.by_key.get(key)
+            same = self.by_key.get(tuple(values.get(n) for n in self.NATURAL))
             if existing is None:
                 existing = same
             elif same is not None and same.id != existing.id:
                 self.problem(result, "family_name", _("同じ施設・氏名・ふりがなの児童（ID ${id}）が既にいます。",
                                                       mapping={"id": same.id}))
-            if values["monitoring_end"] and values["monitoring_end"] < values["monitoring_start"]:
-                self.problem(result, "monitoring_end", _("終了日は開始日以降の日付にしてください。"))
-            self.once(result, existing.id if existing else key, "family_name")
+        values["centre_id"] = self.centre_id(result, cells.get("centre_code"), existing, facility)
+        if values.get("monitoring_start") == dt.date.min:
+            values["monitoring_start"] = existing.monitoring_start if existing else self.today
+        if existing is not None:
+            # Optional columns left out of the file keep what is stored; present and blank clears.
+            for optional in ("class_name", "monitoring_end"):
+                if optional not in present:
+                    values[optional] = getattr(existing, optional)
+        end, start = values.get("monitoring_end"), values.get("monitoring_start")
+        if end and start and end < start:
+            self.problem(result, "monitoring_end", _("終了日は開始日以降の日付にしてください。"))
+        if not result.problems:
+            self.once(result, existing.id if existing else tuple(values[n] for n in self.NATURAL), "family_name")
         self.decide(result, existing, values)
         return result
 

@@ -173,7 +173,7 @@ class FacilityService:
         query = sa.select(Facility).options(joinedload(Facility.centre))
         for term in search_terms(q):
             query = query.where(sa.or_(
-                Facility.code.contains(term, autoescape=True),
+                Facility.code.icontains(term, autoescape=True),
                 Facility.name.contains(term, autoescape=True),
             ))
         if not include_inactive:

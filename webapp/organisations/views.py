@@ -7,6 +7,7 @@ from pyramid.view import view_config
 
 from webapp.authz import Permission
 from webapp.forms import FormErrors, clean_choice
+from webapp.i18n import _
 from webapp.organisations.forms import validate_centre, validate_facility
 from webapp.organisations.models import FACILITY_TYPE_LABELS, CentreKind, FacilityType
 from webapp.organisations.services import CentreService, FacilityService, page_number
@@ -33,6 +34,18 @@ def _centre_page(values, errors, centre=None, message=None):
             "kind_options": KIND_OPTIONS, "active_options": ACTIVE_OPTIONS}
 
 
+DUPLICATE_CODE = _("このコードは既に使われています。")
+
+
+def _validate_centre_form(request, centre=None):
+    form = validate_centre(request.POST)
+    code = form.values.get("code")
+    # Checked with the other fields so every problem shows at once; save() checks again.
+    if code and CentreService(request.db).code_taken(code, centre.id if centre else None):
+        form.error("code", DUPLICATE_CODE)
+    return form
+
+
 @view_config(route_name="admin.centre_new", permission=Permission.ADMIN_MASTERS,
              renderer="admin/centre_form.html", request_method="GET")
 def centre_new_form(request):
@@ -42,7 +55,7 @@ def centre_new_form(request):
 @view_config(route_name="admin.centre_new", permission=Permission.ADMIN_MASTERS,
              renderer="admin/centre_form.html", request_method="POST")
 def centre_create(request):
-    form = validate_centre(request.POST)
+    form = _validate_centre_form(request)
     errors = form.errors
     if form.ok:
         centre, errors = CentreService(request.db).save(None, form.values)
@@ -79,7 +92,7 @@ def centre_update(request):
             return HTTPSeeOther(request.route_url("admin.centres", _query={"done": "deleted"}))
         values = {"code": centre.code, "name": centre.name, "kind": centre.kind.value, "active": "0"}
         return _centre_page(values, FormErrors(), centre, message=result.reason)
-    form = validate_centre(request.POST)
+    form = _validate_centre_form(request, centre)
     errors = form.errors
     if form.ok:
         _centre, errors = service.save(centre, form.values)
@@ -117,6 +130,9 @@ def _validate_facility_form(request, facility=None):
     if error:
         form.error("centre_id", error)
     form.values["centre_id"] = int(centre_id) if centre_id else None
+    code = form.values.get("code")
+    if code and FacilityService(request.db).code_taken(code, facility.id if facility else None):
+        form.error("code", DUPLICATE_CODE)
     return form
 
 
