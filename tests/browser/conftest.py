@@ -1,0 +1,152 @@
+"""Browser tests: the real application under waitress, driven by Debian's Chromium.
+
+One server per run: a fresh SQLite database in a temporary directory, migrated
+and loaded with the small demo data through the ``mimamori`` command, then
+``mimamori serve`` on a free loopback port — the same commands the README uses.
+Playwright drives ``/usr/bin/chromium`` (``apt-get install chromium
+fonts-noto-cjk``); ``playwright install`` is never needed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import pathlib
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("MIMAMORI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # the tests run as root in CI containers
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Fixed so a failing run can be reproduced; it protects nothing but a test server.
+SESSION_SECRET = "browser-tests-session-secret-" + "b" * 32
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclasses.dataclass
+class Server:
+    url: str
+    database: pathlib.Path
+    logins_text: str
+
+    def query(self, sql: str, *params):
+        """Read the application's database directly (to find ids the UI shows)."""
+        with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as conn:
+            return conn.execute(sql, params).fetchall()
+
+
+def _mimamori(ini: pathlib.Path, *args: str, env: dict) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "webapp.cli", "-c", str(ini), *args],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not become healthy")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    database = tmp / "mimamori.sqlite"
+    port = free_port()
+    ini = tmp / "browser.ini"
+    ini.write_text(
+        "[app:main]\n"
+        "use = egg:mimamori\n"
+        f"sqlalchemy.url = sqlite:///{database}\n"
+        # Plain http on loopback, as in development.ini.
+        "mimamori.secure_cookies = false\n"
+        # No phone in CI: no role is forced to enrol a second factor.
+        "mimamori.second_factor_roles =\n"
+        "\n[server:main]\n"
+        "use = egg:waitress#main\n"
+        f"listen = 127.0.0.1:{port}\n"
+        "threads = 4\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
+    env["MIMAMORI_SESSION_SECRET"] = SESSION_SECRET
+    _mimamori(ini, "migrate", env=env)
+    logins_text = _mimamori(ini, "demo-data", "--scale", "small", env=env)
+    log = (tmp / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, process)
+        yield Server(url=url, database=database, logins_text=logins_text)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, server):
+    """``new_page(**context_options)``: a page in a fresh browser context (own cookies)."""
+    contexts = []
+
+    def _new_page(**options):
+        options.setdefault("locale", "ja-JP")
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        context = browser.new_context(base_url=server.url, **options)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield _new_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()
