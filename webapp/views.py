@@ -42,6 +42,8 @@ def home(request):
         return HTTPSeeOther(request.route_url("centre.matrix"))
     if role == Role.ADMIN:
         return HTTPSeeOther(request.route_url("admin.home"))
+    if role == Role.AUDITOR:
+        return HTTPSeeOther(request.route_url("logs.access"))
     return HTTPSeeOther(request.route_url("account.password"))
 
 

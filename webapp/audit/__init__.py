@@ -16,7 +16,15 @@ def includeme(config):
     configure_stdout_logger()
     config.add_tween("webapp.audit.access.access_log_tween_factory", over="pyramid_tm.tm_tween_factory")
 
-    install_recorder(config.registry["db.session_factory"])
-    # Inside pyramid_tm's transaction (an implicit tween added after pyramid_tm
-    # would sit outside it, where request.db is already closed).
-    config.add_tween("webapp.audit.views_recorded.view_recording_tween_factory", under="pyramid_tm.tm_tween_factory")
+    # BENCHMARK ONLY: ``mimamori.change_records = false`` turns off change
+    # records and view records, so benchmarks/bench_audit_overhead.py can
+    # measure what they cost. Never set it anywhere else: S-AUDIT requires them.
+    if config.get_settings().get("mimamori.change_records", "true") != "false":
+        install_recorder(config.registry["db.session_factory"])
+        # Inside pyramid_tm's transaction (an implicit tween added after pyramid_tm
+        # would sit outside it, where request.db is already closed).
+        config.add_tween("webapp.audit.views_recorded.view_recording_tween_factory",
+                         under="pyramid_tm.tm_tween_factory")
+
+    # The log viewer for admins and auditors.
+    config.scan(".views")

@@ -7,6 +7,7 @@ successfully, a ``view`` record joins the chain in the same transaction.
 from __future__ import annotations
 
 import sqlalchemy as sa
+import zope.sqlalchemy
 
 from webapp.audit.recorder import actor_for_request, record_view
 
@@ -36,6 +37,10 @@ def view_recording_tween_factory(handler, registry):
             else:
                 entity, child_id = "monthly_reports", _child_of_report(request.db, object_id)
             record_view(request.db, actor_for_request(request), entity, object_id, child_id)
+            # The record is written with Core, not the ORM: without this,
+            # zope.sqlalchemy sees an unchanged session and rolls the page's
+            # transaction back, record and all.
+            zope.sqlalchemy.mark_changed(request.db)
         return response
 
     return tween
