@@ -103,6 +103,10 @@ def settings(db_url, session_factory, clock):
         "mimamori.argon2_memory_cost": "1024",
         # The test client's address (REMOTE_ADDR below) counts as the ward office.
         "mimamori.admin_cidrs": "192.0.2.0/28 127.0.0.0/8",
+        # Most tests are about something else than the second factor; the
+        # tests in test_second_factor.py run with the default (admins and
+        # caseworkers must enrol) through the `strict_app` fixture there.
+        "mimamori.second_factor_roles": "",
     }
 
 

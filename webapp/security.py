@@ -15,6 +15,7 @@ from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.tweens import EXCVIEW
 
+from webapp.accounts.second_factor import SecondFactorService, required_roles
 from webapp.accounts.services import AuthenticationService, LoginPolicy, PasswordService, SessionService
 from webapp.audit.events import AuthEventType, FailureReason, record_after_request
 from webapp.authz import Permission, Role, role_has
@@ -67,6 +68,10 @@ class MimamoriSecurityPolicy:
         # pages (change password, logout) is allowed.
         if account.must_change_password and permission != Permission.ACCOUNT_SELF:
             return Denied("password change required")
+        # Likewise until a required second factor is enrolled (the forbidden
+        # view sends the user to the enrolment page).
+        if permission != Permission.ACCOUNT_SELF and request.find_service(SecondFactorService).needs_enrolment(account):
+            return Denied("second factor enrolment required")
         if request.path.startswith("/admin") and not request.from_admin_network:
             return Denied("admin paths only from the ward's address ranges")
         if role_has(account.role, permission):
@@ -151,6 +156,14 @@ def includeme(config):
     )
     config.register_service_factory(
         lambda _ctx, request: SessionService(request.db, request.clock, idle, absolute), SessionService
+    )
+
+    second_factor_roles = required_roles(settings["mimamori.second_factor_roles"])
+    config.register_service_factory(
+        lambda _ctx, request: SecondFactorService(
+            request.db, request.clock, request.find_service(SessionService), policy,
+            settings["mimamori.session_secret"], second_factor_roles),
+        SecondFactorService,
     )
 
     config.set_security_policy(MimamoriSecurityPolicy(secure, absolute))

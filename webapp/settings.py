@@ -30,6 +30,9 @@ DEFAULTS: dict[str, str] = {
     # Refuse an address after this many failed logins (any accounts) in the window.
     "mimamori.address_failure_threshold": "20",
     "mimamori.address_failure_window_minutes": "15",
+    # Roles that must use a second factor (TOTP); they are sent to enrol right
+    # after their first login. Facility staff may enrol but need not (S-AUTH).
+    "mimamori.second_factor_roles": "admin caseworker",
     # argon2id cost; lowered only in the test suite to keep it fast.
     "mimamori.argon2_time_cost": "3",
     "mimamori.argon2_memory_cost": "65536",

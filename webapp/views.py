@@ -11,11 +11,13 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
+from webapp.accounts.second_factor import SecondFactorService
 from webapp.accounts.services import AuthenticationService, LoginAttempt, SessionService
 from webapp.audit.events import AuthEventLog, AuthEventType
 from webapp.authz import Permission, Role
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
+from webapp.security import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +79,27 @@ def login_submit(request):
         # event keeps the real reason for the admins.
         request.response.status = 400
         return {"login": login, "error": _("ログインIDまたはパスワードが正しくありません。"), "next": next_url}
-    token = request.find_service(SessionService).start(result.account)
+    sessions = request.find_service(SessionService)
+    # Whatever session the browser brought (pending, or planted by someone
+    # else) ends here: the session id is always new after a login.
+    previous = sessions.load(request.cookies.get(SESSION_COOKIE))
+    if previous is not None:
+        sessions.end(previous)
+    second_factor = request.find_service(SecondFactorService)
+    if second_factor.is_enrolled(result.account):
+        # Step two: this session reaches nothing but the code page.
+        token = second_factor.start_pending(result.account)
+        location = request.route_url("login.second_factor", _query={"next": next_url} if next_url else {})
+    else:
+        token = sessions.start(result.account)
+        location = _safe_next(request, next_url)
+        if result.account.must_change_password:
+            location = request.route_url("account.password")
     # A fresh CSRF token too, so one planted before login is useless after it.
     new_csrf_token(request)
-    response = HTTPSeeOther(_safe_next(request, next_url))
+    response = HTTPSeeOther(location)
     request.response = response
     remember(request, token)
-    if result.account.must_change_password:
-        response.location = request.route_url("account.password")
     return response
 
 
@@ -121,6 +136,8 @@ def forbidden(exc, request):
         return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
     if request.account.must_change_password:
         return HTTPSeeOther(request.route_url("account.password"))
+    if request.find_service(SecondFactorService).needs_enrolment(request.account):
+        return HTTPSeeOther(request.route_url("account.second_factor"))
     request.response.status = 403
     return {}
 

@@ -3,3 +3,4 @@
 
 def includeme(config):
     config.scan(".views")
+    config.scan(".second_factor_views")

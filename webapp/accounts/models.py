@@ -42,6 +42,8 @@ class Account(Model):
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enrolled_at: Mapped[dt.datetime | None]
     recovery_codes: Mapped[str | None] = mapped_column(sa.Text)
+    # The last TOTP time step accepted: codes of that step or earlier are refused (no replay).
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     centre: Mapped[Centre | None] = relationship()
     facility: Mapped[Facility | None] = relationship()

@@ -103,7 +103,11 @@ class AuthenticationService:
                 self._count_failure(account, now, common)
             return AuthenticationResult(account, failure)
 
-        account.failed_logins = 0
+        if account.totp_enrolled_at is None:
+            # With a second factor the login is not over yet: the count is
+            # cleared after the code, or rounds of right password + wrong
+            # codes could go on for ever below the lockout threshold.
+            account.failed_logins = 0
         account.locked_until = None
         if self.passwords.needs_rehash(account.password_hash):
             account.password_hash = self.passwords.hash(attempt.password)

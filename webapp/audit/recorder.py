@@ -28,7 +28,7 @@ AUDIT_CHAIN_LOCK = 0x6D696D61  # "mima"
 REDACTED = frozenset({"password_hash", "token_hash", "totp_secret", "recovery_codes"})
 # Bookkeeping columns: an update touching only these is not a change anyone
 # needs to audit (logins are auth events; the record has its own timestamp).
-BOOKKEEPING = frozenset({"updated_at", "last_login_at", "last_seen_at"})
+BOOKKEEPING = frozenset({"updated_at", "last_login_at", "last_seen_at", "totp_last_step"})
 
 
 @dataclasses.dataclass(frozen=True)
