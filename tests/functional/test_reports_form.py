@@ -169,3 +169,14 @@ def test_a_file_upload_instead_of_text_is_a_field_error_not_a_500(app, world, lo
                         upload_files=[("condition", "x.txt", b"=1+1"), ("days_expected", "y.txt", b"20")],
                         status=400)
     assert error_text(response, "condition") and error_text(response, "days_expected")
+
+
+@pytest.mark.req("F-UI")
+def test_report_pages_have_english_as_second_locale(app, world, login_as):
+    login_as(world["staff"])
+    app.get("/locale/en?next=/")
+    page = app.get(f"/reports/period/{PERIOD}")
+    assert "Monthly report" in page.text and "Not started" in page.text
+    form = app.get(edit_url(world["child"])).forms[1]
+    response = fill(form, days_absent="3").submit("action", value="submit", status=400)
+    assert "Days attended plus days absent (21) does not equal days expected (20)." in response.text
