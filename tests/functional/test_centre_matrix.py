@@ -131,3 +131,21 @@ def test_matrix_query_count_does_not_grow_with_facilities(app, make, db, connect
         assert len(page.html.select("table.matrix tbody tr")) == facilities
         counts.append(len(statements))
     assert counts[0] > 0 and counts[0] == counts[1], counts
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_facility_period_page_query_count_does_not_grow_with_children(app, make, connection, login_as):
+    counts = []
+    for children in (3, 30):
+        facility = make.facility()
+        for n in range(children):
+            child = make.child(facility=facility)
+            if n % 2:
+                make.report(child, OCTOBER)
+        login_as(make.account("facility", facility=facility))
+        app.get("/reports/period/2026-10")
+        with count_statements(connection) as statements:
+            page = app.get("/reports/period/2026-10")
+        assert len(page.html.select("tbody tr")) == children
+        counts.append(len(statements))
+    assert counts[0] > 0 and counts[0] == counts[1], counts
