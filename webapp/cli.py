@@ -5,6 +5,8 @@
     mimamori -c development.ini demo-data --scale small|setagaya
     mimamori -c development.ini create-account --login admin --role admin --display-name 区管理者
     mimamori -c development.ini audit verify
+    mimamori -c development.ini audit archive [--dry-run]
+    mimamori -c development.ini audit verify-archive var/log-archive/access_log-2025-09.jsonl.gz
 """
 
 from __future__ import annotations
@@ -108,6 +110,56 @@ def cmd_audit_verify(args, settings):
     print(f"audit chain OK: {checked} records verified")
 
 
+def cmd_audit_archive(args, settings):
+    """Archive old access-log rows and auth events; exit 1 (nothing of that month deleted) on any problem."""
+    from webapp.audit.retention import Archiver, ArchiveError, RetentionSettings
+    from webapp.clock import JST, SystemClock
+    from webapp.db import create_engine
+
+    try:
+        retention = RetentionSettings.from_settings(settings)
+    except ArchiveError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    engine = create_engine(settings["sqlalchemy.url"])
+    archiver = Archiver(engine, retention, SystemClock().now())
+    limit = archiver.limit.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
+    print(f"retention {retention.retention_days} days: archiving access_log and auth_events rows before {limit}"
+          f" to {retention.archive_dir.resolve()}")
+    try:
+        if args.dry_run:
+            planned = archiver.plan()
+            for month in planned:
+                print(f"would archive {month.table} {month.month}: {month.rows} rows")
+            print(f"dry run: {sum(m.rows for m in planned)} rows in {len(planned)} month file(s) would be archived")
+            return
+        results = archiver.run()
+    except ArchiveError as exc:
+        print(f"ARCHIVE FAILED: {exc}")
+        raise SystemExit(1) from None
+    finally:
+        engine.dispose()
+    if not results:
+        print("nothing to archive: no rows older than the retention period")
+    else:
+        print(f"archived and deleted {sum(r.deleted for r in results)} rows into {len(results)} file(s)")
+
+
+def cmd_audit_verify_archive(args, settings):
+    from webapp.audit.retention import verify_archive
+
+    failed = False
+    for path in args.files:
+        problems = verify_archive(path)
+        for problem in problems:
+            print(f"NG {problem}")
+        if problems:
+            failed = True
+        else:
+            print(f"OK {path}")
+    if failed:
+        raise SystemExit(1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mimamori", description="見守り — operations commands")
     parser.add_argument("-c", "--config", default="development.ini", help="ini file (default: %(default)s)")
@@ -137,6 +189,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="change records").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming each broken record")
     verify.set_defaults(func=cmd_audit_verify)
+    archive = audit.add_parser("archive", help="move access-log rows and auth events older than "
+                               "mimamori.log_retention_days to gzip files in mimamori.log_archive_dir")
+    archive.add_argument("--dry-run", action="store_true", help="only say what would be archived")
+    archive.set_defaults(func=cmd_audit_archive)
+    verify_archive = audit.add_parser("verify-archive", help="check archive files against their manifests; exit 1 on any NG")
+    verify_archive.add_argument("files", nargs="+", metavar="FILE")
+    verify_archive.set_defaults(func=cmd_audit_verify_archive)
     return parser
 
 

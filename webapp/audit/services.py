@@ -50,6 +50,7 @@ MAX_ROW_ID = 2**63 - 1
 MODELS = {"access": AccessLogEntry, "auth": AuthEvent, "changes": AuditRecord}
 ACTION_LABELS = {
     "create": "作成", "update": "変更", "delete": "削除", "view": "閲覧", "export": "ログ出力",
+    "archive": "ログ保管",
 }
 # Which filter fields each log offers (the form shows exactly these).
 FIELDS = {
