@@ -231,3 +231,12 @@ def test_five_thousand_children_import_with_few_queries(db, make, engine):
     assert len(selects) < 10
     print(f"5,000 children: dry run + import {elapsed:.2f}s, {len(statements)} statements")
     assert count(db, Child, Child.centre_id == centre.id) == 5000
+
+
+@pytest.mark.req("F-UI")
+def test_import_page_and_its_errors_in_english(app, admin):
+    app.get("/locale/en?next=/admin/import")
+    page = app.get("/admin/import")
+    assert "Check (dry run)" in page.text and "Download a sample CSV" in page.text
+    response = upload(app, "centres", "コード,名称,種別\nC1,a\n".encode(), "dry_run", 400)
+    assert "The number of columns differs from the header (header 3, this line 2)." in response.text
