@@ -75,7 +75,7 @@ def cmd_create_account(args, settings):
     from webapp.authz import Role
 
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
-    problem = password_problem(password, args.login)
+    problem = password_problem(password, args.login, args.display_name)
     if problem:
         raise SystemExit(f"password refused: {problem.interpolate()}")
     with transaction.manager:

@@ -483,3 +483,19 @@ def test_absolute_timeout_ends_even_an_active_session_after_twelve_hours(app, ma
     assert "/login" in app.get("/children", status=303).location
     clock.set(start + dt.timedelta(hours=12, minutes=2))
     assert "/login" in app.get("/account/password", status=303).location
+
+
+# --- Passwords: the change form uses the full rules ------------------------------------
+
+
+@pytest.mark.req("S-AUTH")
+def test_password_change_refuses_the_name_and_common_passwords_beside_the_field(app, make, db):
+    account = make.account(Role.FACILITY, display_name="世田谷 花子")
+    db.commit()
+    password_step(app, account)
+    for new, expected in (("花子の新しいパスワードです", "氏名を含めないで"), ("Sakura2026!!", "推測されやすい"),
+                          (account.login.upper() + "-river-9", "ログインIDを含めないで")):
+        form = app.get("/account/password").forms["password-form"]
+        form["current_password"], form["new_password"], form["confirm_password"] = PASSWORD, new, new
+        page = form.submit(status=400)
+        assert expected in field_error(page, "new_password"), new

@@ -31,7 +31,7 @@ def password_change(request):
     errors = FormErrors()
     if not request.find_service(PasswordService).verify(account.password_hash, current):
         errors["current_password"] = _("現在のパスワードが正しくありません。")
-    problem = password_problem(new, account.login)
+    problem = password_problem(new, account.login, account.display_name)
     if problem:
         errors["new_password"] = problem
     elif new != confirm:
