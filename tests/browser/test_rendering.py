@@ -1,0 +1,82 @@
+"""Japanese text renders, and pages fit a tablet (F-UI)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.browser.helpers import log_in
+
+# Pages each role uses most, checked at tablet width.
+TABLET_PAGES = {
+    "es001": ["/", "/children"],
+    "cw-setagaya-1": ["/", "/centre/review", "/children"],
+    "admin": ["/admin", "/admin/facilities", "/admin/accounts"],
+}
+# 幅 of the body must not exceed the viewport; wide tables scroll inside their own box.
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+@pytest.mark.req("F-UI")
+def test_japanese_text_renders_with_a_japanese_font(page, tmp_path):
+    page.goto("/login")
+    assert "見守り" in page.locator("body").inner_text()
+    assert page.title().endswith("見守り")
+    shot = tmp_path / "login.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 5_000
+    # A glyph-level check: CJK text drawn with a real Japanese font is as wide
+    # as the font says a full-width character is (about one em each), not the
+    # narrow boxes of a missing glyph.
+    width = page.evaluate("""() => {
+        const ctx = document.createElement('canvas').getContext('2d');
+        ctx.font = '20px sans-serif';
+        return ctx.measureText('見守り').width;
+    }""")
+    assert 55 <= width <= 65, width
+    if shutil.which("fc-match"):
+        family = subprocess.run(["fc-match", ":lang=ja", "family"], capture_output=True, text=True).stdout
+        assert "CJK" in family or "Noto" in family, family
+
+
+@pytest.mark.req("F-UI")
+def test_rare_kanji_in_names_render(page, server, tmp_path):
+    # The demo gives the showcase school a child with a rare-kanji family name.
+    log_in(page, "es001")
+    page.goto("/children")
+    text = page.locator("main").inner_text()
+    rare = [name for (name,) in server.query("SELECT family_name FROM children")
+            if any(ch in name for ch in "髙﨑𠮷邉齋濵瀨")]
+    assert rare and any(name in text for name in rare)
+    page.screenshot(path=str(tmp_path / "children.png"))
+    assert (tmp_path / "children.png").stat().st_size > 5_000
+
+
+@pytest.mark.req("F-UI")
+@pytest.mark.parametrize("login", list(TABLET_PAGES))
+def test_pages_fit_a_tablet_without_horizontal_scrolling(new_page, login):
+    page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    log_in(page, login)
+    for path in TABLET_PAGES[login]:
+        response = page.goto(path)
+        assert response.status == 200, path
+        assert page.evaluate(OVERFLOW) <= 0, f"{path} overflows horizontally at 768px"
+
+
+@pytest.mark.req("F-UI")
+def test_report_form_and_matrix_fit_a_tablet(new_page):
+    page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    log_in(page, "es001")
+    link = page.locator("a.button").first
+    page.goto(link.get_attribute("href"))
+    assert page.locator("#days_expected").is_visible()
+    assert page.evaluate(OVERFLOW) <= 0, "report form overflows at 768px"
+
+    centre = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    log_in(centre, "cw-setagaya-1")
+    centre.goto("/centre/submissions")
+    # Twelve months do not fit in 768px: the table scrolls in its own box, the page does not.
+    assert centre.locator(".table-scroll table").is_visible()
+    assert centre.evaluate(OVERFLOW) <= 0, "matrix page overflows at 768px"
