@@ -1,9 +1,11 @@
 """Wheels of the application and its dependencies, built on the control machine.
 
-Hosts never reach PyPI: the deploy copies a wheelhouse to them. The wheelhouse
-is keyed by a hash of the sources that go into the ``mimamori`` distribution,
-and reused while they are unchanged. Reuse is what makes a second deploy change
-nothing: a rebuilt wheel differs byte for byte even from the same source.
+Hosts never reach PyPI: the deploy copies a wheelhouse to them. Wheels are built
+from the committed sources at HEAD (never from uncommitted edits, so the change
+record's git revision says exactly what runs). The wheelhouse is keyed by the
+git tree of those sources and reused while it is unchanged: a rebuilt wheel
+differs byte for byte even from the same source, and reuse is what makes a
+second deploy change nothing.
 """
 
 from __future__ import annotations
@@ -23,17 +25,11 @@ SOURCES = ["pyproject.toml", "README.md", "webapp"]
 
 
 def source_key() -> str:
-    listed = subprocess.run(
-        ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard",
-         "--", *SOURCES],
-        check=True, capture_output=True,
-    ).stdout.split(b"\0")
-    digest = hashlib.sha256()
-    for rel in sorted(p for p in listed if p):
-        path = REPO / rel.decode()
-        if path.is_file():
-            digest.update(rel + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    trees = subprocess.run(
+        ["git", "-C", str(REPO), "rev-parse", *(f"HEAD:{s}" for s in SOURCES)],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return hashlib.sha256(trees.encode()).hexdigest()[:16]
 
 
 # pyinfra plans hosts concurrently: one build, the others wait for it.
@@ -59,10 +55,16 @@ def _build(key: str) -> Path:
     tmp.mkdir(parents=True)
     env = dict(os.environ, SOURCE_DATE_EPOCH="315532800", PIP_DISABLE_PIP_VERSION_CHECK="1")
     print(f"--> Building wheels for release {key}", file=sys.stderr)
+    src = tmp / "src"
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "HEAD", *SOURCES],
+                             check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", str(REPO), "-w", str(tmp)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", str(src), "-w", str(tmp)],
         env=env, capture_output=True, text=True,
     )
+    shutil.rmtree(src)
     if result.returncode:
         sys.stderr.write(result.stdout + result.stderr)
         raise SystemExit(f"pip wheel failed for release {key}")

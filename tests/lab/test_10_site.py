@@ -1,0 +1,168 @@
+"""The site through the virtual IP: TLS as Mozilla's intermediate profile asks
+(S-TLS), the admin allow-list at the load balancer (S-ADMINIP), and the
+internals the deploy sets up (internal TLS to the database, unprivileged app)."""
+
+import socket
+import ssl
+import subprocess
+import threading
+
+import pytest
+import requests
+
+import labkit
+from labkit import BASE, SITE, VIP, on
+
+req = pytest.mark.req
+
+
+@req("S-TLS", "O-REDUNDANT")
+def test_healthz_answers_over_tls_verified_against_the_lab_acme_ca(acme_ca):
+    resp = requests.get(f"{BASE}/healthz", verify=acme_ca, timeout=10)
+    assert resp.status_code == 200
+    assert resp.text.strip() == "ok"
+
+
+@req("S-TLS")
+def test_certificate_comes_from_acme_not_the_stand_in(acme_ca):
+    # The stand-in is signed by the internal CA: trusting only the ACME root
+    # fails on it, and the issuer names Pebble's intermediate.
+    ctx = ssl.create_default_context(cafile=acme_ca)
+    with socket.create_connection((VIP, 443), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=SITE) as tls:
+            cert = tls.getpeercert()
+    issuer = dict(x[0] for x in cert["issuer"])
+    assert "Pebble" in issuer.get("commonName", "")
+    assert ("DNS", SITE) in cert["subjectAltName"]
+
+
+@req("S-TLS")
+def test_plain_http_is_redirected_to_https():
+    resp = requests.get(f"http://{SITE}/login?x=1", allow_redirects=False, timeout=10)
+    assert resp.status_code in (301, 308)
+    assert resp.headers["Location"] == f"https://{SITE}/login?x=1"
+
+
+@req("S-TLS")
+def test_hsts_is_sent_for_two_years(acme_ca):
+    resp = requests.get(f"{BASE}/login", verify=acme_ca, timeout=10)
+    hsts = resp.headers["Strict-Transport-Security"]
+    max_age = int(hsts.split("max-age=")[1].split(";")[0])
+    assert max_age >= 63072000
+
+
+def _handshake(version: ssl.TLSVersion, cafile: str | None, host: str, port: int) -> str:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if cafile:
+        ctx.load_verify_locations(cafile)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    # Security level 0 lets this client offer TLS 1.0/1.1 at all (OpenSSL 3 refuses by default).
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = version
+    ctx.maximum_version = version
+    with socket.create_connection((host, port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=SITE) as tls:
+            return tls.version()
+
+
+@pytest.fixture(scope="module")
+def tls11_server(tmp_path_factory):
+    """A local server that does speak TLS 1.1: proves the client below can offer
+    it, so a refusal by the site is the site's doing, not this client's."""
+    d = tmp_path_factory.mktemp("tls11")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", f"/CN={SITE}", "-keyout", d / "k.pem", "-out", d / "c.pem"],
+                   check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_1
+    ctx.load_cert_chain(d / "c.pem", d / "k.pem")
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+
+    def serve():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            try:
+                with ctx.wrap_socket(conn, server_side=True):
+                    pass
+            except (ssl.SSLError, OSError):
+                pass
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield port
+    srv.close()
+
+
+@req("S-TLS")
+def test_tls_1_1_is_refused_and_1_2_and_1_3_are_accepted(acme_ca, tls11_server):
+    assert _handshake(ssl.TLSVersion.TLSv1_1, None, "127.0.0.1", tls11_server) == "TLSv1.1"
+    with pytest.raises(ssl.SSLError):
+        _handshake(ssl.TLSVersion.TLSv1_1, None, VIP, 443)
+    assert _handshake(ssl.TLSVersion.TLSv1_2, acme_ca, VIP, 443) == "TLSv1.2"
+    assert _handshake(ssl.TLSVersion.TLSv1_3, acme_ca, VIP, 443) == "TLSv1.3"
+
+
+def _curl_status(path: str, source: str, acme_ca: str) -> int:
+    out = subprocess.run(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", source,
+         "--cacert", acme_ca, f"{BASE}{path}"],
+        capture_output=True, text=True, timeout=20, check=True,
+    ).stdout
+    return int(out)
+
+
+@req("S-ADMINIP")
+def test_admin_paths_are_refused_at_the_load_balancer_outside_the_ward_ranges(acme_ca):
+    # 10.77.0.1 is outside the lab's admin_cidrs; 10.77.0.200 is the "ward office".
+    assert _curl_status("/admin", "10.77.0.1", acme_ca) == 403
+    assert _curl_status("/admin/accounts", "10.77.0.1", acme_ca) == 403
+    assert _curl_status("/admin", labkit.WARD_ADDRESS, acme_ca) != 403
+    # Other paths are open from anywhere.
+    assert _curl_status("/login", "10.77.0.1", acme_ca) == 200
+
+
+@req("O-REDUNDANT")
+def test_both_app_nodes_are_up_behind_each_load_balancer():
+    for lb in ("lb1", "lb2"):
+        assert labkit.haproxy_servers(lb) == {"app1": "UP", "app2": "UP"}
+
+
+@req("O-REDUNDANT")
+def test_operators_can_drain_an_app_node_through_the_runtime_api(acme_ca):
+    lb = labkit.vip_holder()
+    sock = "socat stdio /run/haproxy/admin.sock"
+    on(lb, f"echo 'set server app/app1 state drain' | {sock}")
+    try:
+        out = on(lb, f"echo 'show servers state app' | {sock}")
+        app1 = next(line.split() for line in out.splitlines() if " app1 " in line)
+        assert app1[6] == "8"  # srv_admin_state: 0x8 = drained
+        for _ in range(6):
+            assert requests.get(f"{BASE}/healthz", verify=acme_ca, timeout=10).status_code == 200
+    finally:
+        on(lb, f"echo 'set server app/app1 state ready' | {sock}")
+
+
+def test_database_refuses_connections_without_tls():
+    # The app node has the PostgreSQL client from the base image; pg_hba has only hostssl lines.
+    out = on("app1", "psql 'host=db1 dbname=mimamori user=mimamori sslmode=disable "
+                     "connect_timeout=5' -c 'select 1' 2>&1", check=False)
+    assert "no encryption" in out
+
+
+def test_app_talks_to_the_database_with_verified_tls():
+    secrets_env = on("app1", "cat /etc/mimamori/secrets.env")
+    assert "sslmode=verify-full" in secrets_env
+    stat = on("db1", "sudo -u postgres psql -Atc \"select count(*) from pg_stat_ssl s "
+                     "join pg_stat_activity a using (pid) where a.usename = 'mimamori' and s.ssl\"")
+    assert int(stat.strip()) >= 1
+
+
+def test_app_runs_as_an_unprivileged_user():
+    assert on("app1", "systemctl show -p User --value mimamori").strip() == "mimamori"
+    assert on("app1", "ps -o user= -C mimamori | sort -u").split() == ["mimamori"]
