@@ -126,14 +126,17 @@ def configure():
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Start and enable the application", service="mimamori.service",
                     running=True, enabled=True)
-    systemd.service(
-        name="Restart the application",
-        service="mimamori.service", running=True, restarted=True,
-        _if=lambda: any(op.did_change() for op in [current, ini, env_file, unit, ca]),
-    )
+    # One node at a time, each back on /healthz (and given the load balancers'
+    # two 1 s checks to see it) before the next goes down, so HAProxy always
+    # has a node to send requests to.
     server.shell(
-        name="Wait until the application answers",
-        commands=[f"for i in $(seq 60); do curl -sf -o /dev/null http://127.0.0.1:{host.data.app_port}/healthz && exit 0; sleep 0.5; done; exit 1"],
+        name="Restart the application node by node",
+        commands=[
+            "systemctl restart mimamori.service",
+            f"for i in $(seq 60); do curl -sf -o /dev/null http://127.0.0.1:{host.data.app_port}/healthz"
+            " && sleep 3 && exit 0; sleep 0.5; done; echo 'no answer on /healthz' >&2; exit 1",
+        ],
+        _serial=True,
         _if=lambda: any(op.did_change() for op in [current, ini, env_file, unit, ca]),
     )
     server.shell(
