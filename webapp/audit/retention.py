@@ -53,6 +53,8 @@ TABLES = {"access_log": AccessLogEntry, "auth_events": AuthEvent}
 FORMAT = "mimamori-log-archive/1"
 BATCH = 5000
 SUMS_FILE = "SHA256SUMS"
+# Any constant will do; it only has to differ from the change-record chain's lock.
+ARCHIVE_LOCK = 0x6D696D62
 
 
 class ArchiveError(Exception):
@@ -276,6 +278,19 @@ class Archiver:
     def run(self) -> list[MonthResult]:
         directory = self.settings.archive_dir
         directory.mkdir(parents=True, exist_ok=True, mode=0o750)
+        if self.engine.dialect.name != "postgresql":
+            return self._run_all()
+        # Every app node may have the timer; one run at a time does the work.
+        with self.engine.connect() as lock:
+            if not lock.execute(sa.select(sa.func.pg_try_advisory_lock(ARCHIVE_LOCK))).scalar():
+                raise ArchiveError("another 'mimamori audit archive' is running (advisory lock held); nothing done")
+            try:
+                return self._run_all()
+            finally:
+                lock.execute(sa.select(sa.func.pg_advisory_unlock(ARCHIVE_LOCK)))
+                lock.commit()
+
+    def _run_all(self) -> list[MonthResult]:
         results = []
         for table, model in TABLES.items():
             with self.engine.connect() as connection:
