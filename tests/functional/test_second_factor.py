@@ -246,6 +246,18 @@ def test_login_with_totp_rotates_the_session_and_goes_where_asked(strict_app, ma
 
 
 @pytest.mark.req("S-AUTH")
+def test_the_code_step_expires_ten_minutes_after_the_password(strict_app, make, db, clock):
+    app = strict_app
+    account, secret, _codes = enrolled_account(make, db)
+    password_step(app, account)
+    form = app.get("/login/verify").forms["verify-form"]
+    clock.set(clock.now() + dt.timedelta(minutes=11))
+    form["code"] = totp(secret, clock.now())
+    assert form.submit(status=303).location == "https://localhost/login"
+    assert "/login" in app.get("/children", status=303).location
+
+
+@pytest.mark.req("S-AUTH")
 def test_the_same_code_cannot_be_used_twice(strict_app, make, db, clock):
     app = strict_app
     account, secret, _codes = enrolled_account(make, db)

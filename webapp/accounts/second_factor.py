@@ -169,6 +169,8 @@ class SecondFactorService:
 
     # How long the secret shown on the enrolment page stays valid.
     ENROLMENT_TTL = dt.timedelta(minutes=15)
+    # How long after the password the code may be entered.
+    PENDING_TTL = dt.timedelta(minutes=10)
 
     def __init__(self, db, clock, sessions, policy, signing_secret: str, roles: frozenset[Role] = frozenset()):
         self.db = db
@@ -250,6 +252,11 @@ class SecondFactorService:
     def load_pending(self, token: str | None) -> LoginSession | None:
         session = self.sessions.load(token)
         if session is None or not session.second_factor_pending:
+            return None
+        if self.clock.now() - session.created_at > self.PENDING_TTL:
+            # A password typed long ago on a shared machine must not leave a
+            # half-open door: start again from the password.
+            self.sessions.end(session)
             return None
         return session
 
