@@ -321,3 +321,39 @@ def test_bad_dates_are_named_beside_the_field(app, auditor):
     page = app.get("/logs/access", {"start": "2026-02-01", "end": "2026-01-01"}, status=400)
     assert "終了日は開始日と同じか後の日付" in page.html.select_one("#end-error").get_text()
     assert page.html.select_one('input[name="start"]')["value"] == "2026-02-01"
+
+
+def test_an_export_over_the_limit_is_refused_with_a_message(app, db, auditor, monkeypatch):
+    import webapp.audit.views as views
+
+    monkeypatch.setattr(views, "EXPORT_MAX_ROWS", 2)
+    for n in range(3):
+        access_row(db, dt.datetime(2026, 11, 3, 0, n, tzinfo=UTC), login="many", path=f"/m{n}")
+    db.commit()
+    login(app, auditor)
+    page = app.get("/logs/access", {"login": "many", "format": "csv"}, status=400)
+    assert "期間を短くしてください" in page.text and page.content_type == "text/html"
+    assert not db.scalars(sa.select(AuditRecord).where(AuditRecord.action == "export")).all()
+
+
+def test_the_benchmark_switches_turn_both_recorders_off(settings, clock, make, db):
+    """Only for benchmarks/bench_audit_overhead.py: 'off' must really be off, or the ratio means nothing."""
+    from webtest import TestApp
+
+    from webapp.config import configure
+    from webapp.settings import build_settings
+
+    quiet = dict(settings, **{"mimamori.access_log": "false", "mimamori.change_records": "false"})
+    config = configure(build_settings(quiet, environ={}))
+    config.registry["clock"] = clock
+    caseworker = make.account("caseworker")
+    child = make.child(centre=caseworker.centre)
+    db.commit()
+    count = lambda model: db.scalar(sa.select(sa.func.count()).select_from(model))  # noqa: E731
+    before = (count(AccessLogEntry), count(AuditRecord))
+    app = TestApp(config.make_wsgi_app(), extra_environ={
+        "wsgi.url_scheme": "https", "HTTP_HOST": "localhost", "HTTP_ORIGIN": "https://localhost",
+        "REMOTE_ADDR": "192.0.2.10"})
+    login(app, caseworker)
+    assert app.get(f"/children/{child.id}").status_int == 200
+    assert (count(AccessLogEntry), count(AuditRecord)) == before
