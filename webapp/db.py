@@ -79,6 +79,12 @@ def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine) -> None:
     pysqlite's own transaction handling breaks SAVEPOINT (used by the tests and
     by nested transactions), so we disable it and emit BEGIN ourselves — the
     recipe from SQLAlchemy's SQLite dialect documentation.
+
+    BEGIN IMMEDIATE, not a deferred BEGIN: a transaction that reads and then
+    writes while another thread writes fails at once with "database is locked"
+    (SQLite cannot wait in that case). Taking the write lock at BEGIN makes
+    concurrent requests wait their turn (busy_timeout) instead. It serialises
+    the embedded single-machine mode; production runs on PostgreSQL.
     """
 
     @event.listens_for(engine, "connect")
@@ -92,7 +98,7 @@ def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine(url: str, **kwargs) -> sa.Engine:

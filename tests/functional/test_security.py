@@ -180,3 +180,35 @@ def test_health_checks_go_to_stdout_only(app, db):
     before = db.scalar(sa.select(sa.func.count()).select_from(AccessLogEntry))
     app.get("/healthz")
     assert db.scalar(sa.select(sa.func.count()).select_from(AccessLogEntry)) == before
+
+
+@pytest.mark.req("S-ACCESSLOG")
+def test_the_batched_writer_commits_every_row_from_its_own_thread(scratch_url):
+    """Production's writer: rows queued by many request threads all reach the database."""
+    import threading
+
+    from sqlalchemy.orm import sessionmaker
+
+    from webapp import migrate
+    from webapp.audit.access_writer import BatchedWriter
+    from webapp.db import create_engine, utcnow
+
+    migrate.upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    writer = BatchedWriter(sessionmaker(bind=engine), max_batch=50, max_delay=0.05)
+
+    def requests(n):
+        for i in range(100):
+            writer.submit({"occurred_at": utcnow(), "request_id": f"{n:02d}{i:030d}", "method": "GET",
+                           "path": "/", "status": 200, "duration_ms": 1}, {})
+
+    threads = [threading.Thread(target=requests, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.flush()
+    with engine.connect() as conn:
+        ids = conn.execute(sa.select(AccessLogEntry.request_id)).scalars().all()
+    engine.dispose()
+    assert len(ids) == len(set(ids)) == 400

@@ -1,7 +1,8 @@
 """The access log (S-ACCESSLOG): every request, as a database row and a JSON line on stdout.
 
-The row is written in its own short transaction after the response is made,
-so requests whose own transaction failed are logged too. The JSON line goes to
+The row is written outside the request's transaction, so requests whose own
+transaction failed are logged too — by a batching background writer in
+production (see access_writer.py for what that trades). The JSON line goes to
 standard output, where systemd's journal and rsyslog pick it up for the
 central log host (O-LOGKEEP). Health checks from the load balancers (every
 few seconds, from every balancer) go to stdout only.
@@ -16,12 +17,10 @@ import sys
 import time
 import uuid
 
-from webapp.audit.events import write_deferred
-from webapp.audit.models import AccessLogEntry
+from webapp.audit.access_writer import make_writer
 from webapp.clock import JST
 
 log = logging.getLogger("mimamori.access")
-errors = logging.getLogger(__name__)
 
 NOT_IN_DATABASE = frozenset({"healthz"})
 # Route parameters that identify objects; recorded as object ids.
@@ -60,23 +59,9 @@ def json_line(entry: dict) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True)
 
 
-def _store(session_factory, entry: dict, environ) -> None:
-    session = session_factory()
-    try:
-        if entry is not None:
-            session.add(AccessLogEntry(**entry))
-        write_deferred(session, environ)
-        session.commit()
-    except Exception:
-        session.rollback()
-        # The JSON line on stdout still carries the entry.
-        errors.exception("access log row not stored (request %s)", environ.get("mimamori.request_id"))
-    finally:
-        session.close()
-
-
 def access_log_tween_factory(handler, registry):
-    session_factory = registry["db.session_factory"]
+    writer = make_writer(registry.settings, registry["db.session_factory"])
+    registry["access_log.writer"] = writer
     # Off only for the overhead benchmark; refusals are still recorded.
     enabled = registry.settings.get("mimamori.access_log", "true") != "false"
 
@@ -95,8 +80,9 @@ def access_log_tween_factory(handler, registry):
                 entry = build_entry(request, status, started, int((time.perf_counter() - t0) * 1000))
                 log.info(json_line(entry))
                 stored = entry if entry["route"] not in NOT_IN_DATABASE else None
-            if stored is not None or request.environ.get("mimamori.deferred_auth_events"):
-                _store(session_factory, stored, request.environ)
+            deferred = request.environ.get("mimamori.deferred_auth_events")
+            if stored is not None or deferred:
+                writer.submit(stored, {"mimamori.deferred_auth_events": deferred or []})
 
     return tween
 
