@@ -36,7 +36,13 @@ class MimamoriSecurityPolicy:
         return request._mimamori_identity
 
     def _load_identity(self, request):
-        session = request.find_service(SessionService).load(request.cookies.get(SESSION_COOKIE))
+        sessions = request.find_service(SessionService)
+        session = sessions.load(request.cookies.get(SESSION_COOKIE))
+        if sessions.expired is not None:
+            expired = sessions.expired
+            record_after_request(
+                request, AuthEventType.SESSION_EXPIRED, login=expired.account.login, account_id=expired.account_id,
+                client_address=request.client_address, user_agent=request.user_agent)
         if session is None or session.second_factor_pending:
             return None
         account = session.account

@@ -118,13 +118,17 @@ def test_english_is_the_second_locale(app):
 
 
 @pytest.mark.req("S-AUTH")
-def test_idle_session_times_out(app, make, clock):
+def test_idle_session_times_out(app, make, clock, db):
     import datetime as dt
 
     account = make.account("facility")
     login(app, account)
     clock.set(clock.now() + dt.timedelta(minutes=31))
     assert app.get("/account/password").status_int == 303
+    from webapp.audit.models import AuthEvent
+
+    expired = db.scalars(sa.select(AuthEvent).where(AuthEvent.event == "session_expired")).all()
+    assert [e.account_id for e in expired] == [account.id]
 
 
 @pytest.mark.req("S-AUTH")

@@ -162,6 +162,7 @@ class SessionService:
     TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
     def __init__(self, db, clock, idle: dt.timedelta, absolute: dt.timedelta):
+        self.expired: LoginSession | None = None
         self.db = db
         self.clock = clock
         self.idle = idle
@@ -185,6 +186,9 @@ class SessionService:
         now = self.clock.now()
         if now - session.last_seen_at > self.idle or now - session.created_at > self.absolute:
             session.ended_at = now
+            # Remembered so the caller can log it: the request that finds an
+            # expired session usually ends in a rolled-back redirect to login.
+            self.expired = session
             return None
         if not session.account.active:
             return None
