@@ -8,7 +8,6 @@ import subprocess
 import threading
 
 import pytest
-import requests
 
 import labkit
 from labkit import BASE, SITE, VIP, on
@@ -18,7 +17,7 @@ req = pytest.mark.req
 
 @req("S-TLS", "O-REDUNDANT")
 def test_healthz_answers_over_tls_verified_against_the_lab_acme_ca(acme_ca):
-    resp = requests.get(f"{BASE}/healthz", verify=acme_ca, timeout=10)
+    resp = labkit.get(f"{BASE}/healthz", verify=acme_ca, timeout=10)
     assert resp.status_code == 200
     assert resp.text.strip() == "ok"
 
@@ -38,14 +37,14 @@ def test_certificate_comes_from_acme_not_the_stand_in(acme_ca):
 
 @req("S-TLS")
 def test_plain_http_is_redirected_to_https():
-    resp = requests.get(f"http://{SITE}/login?x=1", allow_redirects=False, timeout=10)
+    resp = labkit.get(f"http://{SITE}/login?x=1", allow_redirects=False, timeout=10)
     assert resp.status_code in (301, 308)
     assert resp.headers["Location"] == f"https://{SITE}/login?x=1"
 
 
 @req("S-TLS")
 def test_hsts_is_sent_for_two_years(acme_ca):
-    resp = requests.get(f"{BASE}/login", verify=acme_ca, timeout=10)
+    resp = labkit.get(f"{BASE}/login", verify=acme_ca, timeout=10)
     hsts = resp.headers["Strict-Transport-Security"]
     max_age = int(hsts.split("max-age=")[1].split(";")[0])
     assert max_age >= 63072000
@@ -110,7 +109,7 @@ def test_tls_1_1_is_refused_and_1_2_and_1_3_are_accepted(acme_ca, tls11_server):
 
 def _curl_status(path: str, source: str, acme_ca: str) -> int:
     out = subprocess.run(
-        ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--interface", source,
+        ["curl", "-s", "--noproxy", "*", "-o", "/dev/null", "-w", "%{http_code}", "--interface", source,
          "--cacert", acme_ca, f"{BASE}{path}"],
         capture_output=True, text=True, timeout=20, check=True,
     ).stdout
@@ -143,7 +142,7 @@ def test_operators_can_drain_an_app_node_through_the_runtime_api(acme_ca):
         app1 = next(line.split() for line in out.splitlines() if " app1 " in line)
         assert app1[6] == "8"  # srv_admin_state: 0x8 = drained
         for _ in range(6):
-            assert requests.get(f"{BASE}/healthz", verify=acme_ca, timeout=10).status_code == 200
+            assert labkit.get(f"{BASE}/healthz", verify=acme_ca, timeout=10).status_code == 200
     finally:
         on(lb, f"echo 'set server app/app1 state ready' | {sock}")
 

@@ -4,7 +4,6 @@ lb2 and HTTPS keeps answering (O-REDUNDANT)."""
 import time
 
 import pytest
-import requests
 
 import labkit
 from labkit import BASE
@@ -18,7 +17,7 @@ def test_stopping_lb1_moves_the_vip_and_https_keeps_answering(acme_ca):
         labkit.lab("stop", "lb1")
         assert labkit.wait_for(lambda: labkit.has_vip("lb2"), timeout=15)
         time.sleep(5)
-    assert requests.get(f"{BASE}/healthz", verify=acme_ca, timeout=10).status_code == 200
+    assert labkit.get(f"{BASE}/healthz", verify=acme_ca, timeout=10).status_code == 200
     # Requests after the move succeed: the failures, if any, are one short window.
     assert loop.result.ok > 20
     assert loop.result.unavailable_seconds < 10, (loop.result.unavailable_seconds,
