@@ -27,11 +27,10 @@ def configure():
     # serve a stand-in from the internal CA; certbot's deploy hook replaces it.
     if not host.get_fact(File, path=f"/etc/letsencrypt/renewal/{d.site_name}.conf"):
         key, crt = secrets.leaf(env, f"site-standin-{host.name}", [d.site_name], [])
-        server.shell(
+        files.put(
             name="Install a stand-in certificate until ACME issues one",
-            commands=[f"test -s {SITE_PEM} || cat > {SITE_PEM} <<'PEM'\n"
-                      f"{crt.read_text()}{key.read_text()}PEM",
-                      f"chmod 600 {SITE_PEM}"],
+            src=StringIO(crt.read_text() + key.read_text()),
+            dest=SITE_PEM, mode="0600",
         )
 
     dh = files.put(name="Install the Diffie-Hellman group (ffdhe2048)",
