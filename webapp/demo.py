@@ -180,7 +180,7 @@ class _Loader:
         return self.logins
 
     def _stamp(self) -> dict:
-        # A year ago: the demo organisations and children were registered then.
+        # Registered before the first of the twelve report months.
         created = self.now - dt.timedelta(days=400)
         return {"created_at": created, "updated_at": created}
 

@@ -45,16 +45,23 @@ class IdAllocator:
         return [row["id"] for row in rows]
 
     def _copy(self, table: sa.Table, rows: list[dict]) -> None:
-        columns = list(rows[0])
-        unknown = set(columns) - set(table.columns.keys())
+        unknown = set(rows[0]) - set(table.columns.keys())
         if unknown:  # the names go into SQL text below: only real column names
             raise ValueError(f"not columns of {table.name}: {sorted(unknown)}")
+        # COPY skips SQLAlchemy, so apply the Python-side defaults (such as
+        # created_at or a counter's 0) of columns the rows leave out.
+        defaults = {}
+        for column in table.columns:
+            if column.key not in rows[0] and column.default is not None:
+                default = column.default
+                defaults[column.key] = default.arg(None) if default.is_callable else default.arg
+        columns = [*rows[0], *defaults]
         # Flush our ORM work first so it precedes the COPY on the same connection.
         self.db.flush()
         cursor = self.db.connection().connection.driver_connection.cursor()
         with cursor, cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([_plain(row[name]) for name in columns])
+                copy.write_row([_plain(row[name] if name in row else defaults[name]) for name in columns])
 
     def finish(self) -> None:
         if not self.postgresql:

@@ -250,3 +250,18 @@ def test_copy_path_stores_the_same_values(db, monkeypatch):
     grades = set(db.scalars(sa.select(Child.grade)))
     assert grades and all(isinstance(g, demo.Grade) for g in grades)
     assert count(db, ReportEvent, ReportEvent.report_id.is_(None)) == 0
+
+
+def test_bulk_insert_applies_python_side_defaults(db, monkeypatch):
+    # COPY (PostgreSQL) bypasses SQLAlchemy: the defaults must still be filled in.
+    from webapp import demo_bulk
+
+    monkeypatch.setattr(demo_bulk, "COPY_THRESHOLD", 1)
+    ids = demo_bulk.IdAllocator(db)
+    ids.insert(Centre, [{"code": "B1", "name": "一", "kind": CentreKind.SUPPORT_CENTRE}])
+    ids.insert(Centre, [{"code": "B2", "name": "二", "kind": CentreKind.GUIDANCE_CENTRE}])
+    rows = db.execute(sa.select(Centre.code, Centre.kind, Centre.active, Centre.created_at)
+                      .order_by(Centre.code)).all()
+    assert [(r.code, r.kind, r.active) for r in rows] == [
+        ("B1", CentreKind.SUPPORT_CENTRE, True), ("B2", CentreKind.GUIDANCE_CENTRE, True)]
+    assert all(r.created_at is not None for r in rows)
