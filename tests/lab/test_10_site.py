@@ -165,3 +165,17 @@ def test_app_talks_to_the_database_with_verified_tls():
 def test_app_runs_as_an_unprivileged_user():
     assert on("app1", "systemctl show -p User --value mimamori").strip() == "mimamori"
     assert on("app1", "ps -o user= -C mimamori | sort -u").split() == ["mimamori"]
+
+
+@req("S-ACCESSLOG", "S-ADMINIP")
+def test_app_sees_the_client_address_and_https_through_the_load_balancer(acme_ca):
+    # The client's own address (not the load balancer's) must reach the app's
+    # access log, and the app must build https:// URLs behind the TLS terminator.
+    out = subprocess.run(
+        ["curl", "-s", "--noproxy", "*", "--interface", labkit.WARD_ADDRESS, "--cacert", acme_ca,
+         f"{BASE}/login"], capture_output=True, text=True, timeout=20, check=True).stdout
+    assert f'action="https://{SITE}/login"' in out
+    logged = sum(int(on(app, "journalctl -u mimamori --since -60s -o cat | "
+                            f"grep -c '\"client_address\": \"{labkit.WARD_ADDRESS}\"' || true").strip()
+                     or 0) for app in ("app1", "app2"))
+    assert logged >= 1
