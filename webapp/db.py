@@ -93,7 +93,8 @@ def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        # Requests queue for the write lock (BEGIN IMMEDIATE below); wait rather than fail.
+        cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
