@@ -1,7 +1,7 @@
 """Benchmark (not a test): failed requests and seconds of unavailability when an
 app node and when the VIP-holding load balancer stop, with the request rate of
 an undisturbed loop measured in the same run as the baseline. Destructive:
-leaves app1 running again but lb1 stopped. Run by ci/lab/bench."""
+leaves lb1 stopped. Run by ci/lab/bench."""
 
 import sys
 import tempfile
@@ -37,8 +37,20 @@ def main() -> int:
     labkit.lab("start", "app1")
     labkit.wait_for(lambda: labkit.haproxy_servers(labkit.vip_holder())["app1"] == "UP", 60)
 
+    crash = loop_for(ca, 8, lambda: labkit.lab("kill", "app2"))
+    report("app node crash (app2 killed)", crash, base_rate)
+    labkit.lab("start", "app2")
+    labkit.wait_for(lambda: labkit.haproxy_servers(labkit.vip_holder())["app2"] == "UP", 60)
+
     lb = loop_for(ca, 10, lambda: labkit.lab("stop", "lb1"), timeout=1.5)
     report("load balancer loss (lb1)", lb, base_rate)
+
+    # lb1 comes back and, with the higher priority, takes the VIP back; then it crashes.
+    labkit.lab("start", "lb1")
+    labkit.wait_for(lambda: labkit.has_vip("lb1"), 60)
+    time.sleep(3)
+    crash = loop_for(ca, 10, lambda: labkit.lab("kill", "lb1"), timeout=1.5)
+    report("load balancer crash (lb1)", crash, base_rate)
     return 0
 
 
