@@ -210,6 +210,10 @@ def test_reset_gives_a_new_temporary_password_and_ends_sessions(app, make, db, a
                      .where(LoginSession.account_id == target.id, LoginSession.ended_at.is_(None))) == 0
     assert other_browser.get("/children").status_int == 303  # logged out
     assert login(other_browser, target, password).location.endswith("/account/password")
+    from webapp.audit.models import AuthEvent
+
+    reset = db.scalars(sa.select(AuthEvent).where(AuthEvent.event == "password_reset")).one()
+    assert (reset.account_id, reset.actor_id) == (target.id, admin.id)
 
 
 def test_used_account_is_disabled_not_deleted_and_unused_is_deleted(app, make, db, admin, wsgi_app):

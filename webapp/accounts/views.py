@@ -193,4 +193,7 @@ def account_reset_form(request):
 def account_reset(request):
     account = _get_account(request)
     password = _account_admin(request).reset_password(account)
+    AuthEventLog(request.db, request.clock).record(
+        AuthEventType.PASSWORD_RESET, login=account.login, account_id=account.id, actor_id=request.account.id,
+        client_address=request.client_address, user_agent=request.user_agent)
     return {"account": account, "password": password, "created": False}
