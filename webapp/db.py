@@ -58,6 +58,15 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
+def enum_column(enum_class, length: int = 20) -> sa.Enum:
+    """A StrEnum stored as its value in a VARCHAR, the same on SQLite and PostgreSQL.
+
+    Not a native PostgreSQL enum: adding a value then needs no ALTER TYPE, and
+    the stored text is the enum's value (``"submitted"``), not its name.
+    """
+    return sa.Enum(enum_class, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {dt.datetime: UTCDateTime}

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.authz import Role
-from webapp.db import Base, Model, utcnow
+from webapp.db import Base, Model, enum_column, utcnow
 from webapp.organisations.models import Centre, Facility
 
 
@@ -27,9 +27,7 @@ class Account(Model):
     login: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(100))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
-    role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    role: Mapped[Role] = mapped_column(enum_column(Role))
     centre_id: Mapped[int | None] = mapped_column(sa.ForeignKey("centres.id"), index=True)
     facility_id: Mapped[int | None] = mapped_column(sa.ForeignKey("facilities.id"), index=True)
     active: Mapped[bool] = mapped_column(default=True)

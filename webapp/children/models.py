@@ -6,7 +6,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import Model
+from webapp.db import Model, enum_column
 from webapp.organisations.models import Centre, Facility
 
 
@@ -100,9 +100,7 @@ class Child(Model):
     given_name: Mapped[str] = mapped_column(sa.String(50))
     family_name_kana: Mapped[str] = mapped_column(sa.String(50))
     given_name_kana: Mapped[str] = mapped_column(sa.String(50))
-    grade: Mapped[Grade] = mapped_column(
-        sa.Enum(Grade, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e])
-    )
+    grade: Mapped[Grade] = mapped_column(enum_column(Grade, 10))
     class_name: Mapped[str | None] = mapped_column(sa.String(30))
     monitoring_start: Mapped[dt.date]
     monitoring_end: Mapped[dt.date | None]

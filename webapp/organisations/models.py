@@ -5,7 +5,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db import Model
+from webapp.db import Model, enum_column
 
 
 class CentreKind(enum.StrEnum):
@@ -50,9 +50,7 @@ class Centre(Model):
 
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
-    kind: Mapped[CentreKind] = mapped_column(
-        sa.Enum(CentreKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    kind: Mapped[CentreKind] = mapped_column(enum_column(CentreKind))
     active: Mapped[bool] = mapped_column(default=True)
 
     facilities: Mapped[list[Facility]] = relationship(back_populates="centre")
@@ -63,9 +61,7 @@ class Facility(Model):
 
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(100))
-    facility_type: Mapped[FacilityType] = mapped_column(
-        sa.Enum(FacilityType, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-    )
+    facility_type: Mapped[FacilityType] = mapped_column(enum_column(FacilityType))
     # The centre whose district the facility is in: the default centre for its
     # children and the centre that chases it when reports are late.
     centre_id: Mapped[int] = mapped_column(sa.ForeignKey("centres.id"), index=True)

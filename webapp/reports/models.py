@@ -8,12 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.accounts.models import Account
 from webapp.children.models import Child
-from webapp.db import Base, Model, utcnow
+from webapp.db import Base, Model, enum_column, utcnow
 from webapp.organisations.models import Facility
-
-
-def _enum(cls, length=20):
-    return sa.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class ReportStatus(enum.StrEnum):
@@ -78,7 +74,7 @@ class MonthlyReport(Model):
     # attributed (and hidden from the new facility).
     facility_id: Mapped[int] = mapped_column(sa.ForeignKey("facilities.id"), index=True)
     period: Mapped[dt.date] = mapped_column(index=True)
-    status: Mapped[ReportStatus] = mapped_column(_enum(ReportStatus), default=ReportStatus.DRAFT)
+    status: Mapped[ReportStatus] = mapped_column(enum_column(ReportStatus), default=ReportStatus.DRAFT)
     submitted_at: Mapped[dt.datetime | None]
     acknowledged_at: Mapped[dt.datetime | None]
     acknowledged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("accounts.id"))
@@ -124,7 +120,7 @@ class MonthlyReportVersion(Base):
     absent_unknown: Mapped[int] = mapped_column(default=0)
     absent_other: Mapped[int] = mapped_column(default=0)
     absence_note: Mapped[str | None] = mapped_column(sa.String(200))
-    family_contact: Mapped[FamilyContact | None] = mapped_column(_enum(FamilyContact, 10))
+    family_contact: Mapped[FamilyContact | None] = mapped_column(enum_column(FamilyContact, 10))
     condition: Mapped[str | None] = mapped_column(sa.Text)
     nothing_special: Mapped[bool] = mapped_column(default=False)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
@@ -166,7 +162,7 @@ class ReportEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(sa.ForeignKey("monthly_reports.id"), index=True)
-    action: Mapped[ReportAction] = mapped_column(_enum(ReportAction))
+    action: Mapped[ReportAction] = mapped_column(enum_column(ReportAction))
     version_number: Mapped[int]
     account_id: Mapped[int] = mapped_column(sa.ForeignKey("accounts.id"))
     comment: Mapped[str | None] = mapped_column(sa.Text)
