@@ -37,6 +37,14 @@ DEFAULTS: dict[str, str] = {
     "mimamori.argon2_time_cost": "3",
     "mimamori.argon2_memory_cost": "65536",
     "tm.manager_hook": "pyramid_tm.explicit_manager",
+    # Closed-day calendar (webapp.calendar): "japan" asks the holidays package;
+    # "none" or "fixed:2026-05-06 ..." is the fake. Weekly closed days per
+    # facility type override the documented defaults, e.g. "nursery=sun".
+    "mimamori.holidays": "japan",
+    "mimamori.closed_weekdays": "",
+    # Absence streaks in open days that raise a warning and an alert (F-ALERT).
+    "mimamori.absence_warning_days": "3",
+    "mimamori.absence_alert_days": "7",
 }
 
 # Environment variable -> setting. Anything secret should arrive this way.

@@ -1,0 +1,256 @@
+"""Absence streaks (連続欠席) and the signals they raise (F-ALERT), as pure functions.
+
+Rules, in Japanese terms with English explanations:
+
+- 出欠 (attendance entry) per open day: 出席 present, 欠席 absent, 遅刻 late,
+  早退 left early. 遅刻 and 早退 mean the child was seen: they end a streak
+  like 出席. A day with no entry is 未入力 (unknown), never an absence.
+- 連続欠席 (absence streak): consecutive open days (開所日, see
+  ``webapp.calendar``) each entered as 欠席. Closed days (休業日: weekends,
+  祝日, 年末年始, 夏休み...) are skipped — they neither count nor break —
+  so a streak crosses weekends, holidays, month and year ends. An unknown open
+  day inside a run ends it: we count only what the facility recorded.
+- The streak's id is its first absent day; it stays the same while the streak
+  grows, so an alert for it is raised once.
+- The current streak is the latest run, when at most ``grace`` open days at the
+  end (today, yesterday...) are still unknown — daily entries often come in the
+  next morning. Longer silence means there is no current streak to report.
+- 警告 (warning) at 3 and アラート (alert) at 7 open days of absence
+  (settings ``mimamori.absence_warning_days`` / ``absence_alert_days``),
+  whatever the reason given (病欠 illness, 家庭の事情 family reasons, ...):
+  a stated reason is exactly what a family hiding harm would give.
+- 連絡なし欠席 (absence without contact from the family, 無断欠席): its own
+  signal on the first such day, once per streak, even for a one-day absence.
+
+``evaluate`` walks from the newest day backwards over open days and stops at
+the first day that ends the latest streak (or, given the previous evaluation,
+at the previous evaluation's day), so its cost depends on the streak and on
+the time since the last sweep, not on years of history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+# Open days at the end that may lack an entry while the streak still counts as current.
+UNRECORDED_GRACE = 5
+
+
+class Attendance(enum.StrEnum):
+    PRESENT = "present"  # 出席
+    ABSENT = "absent"  # 欠席
+    LATE = "late"  # 遅刻
+    LEFT_EARLY = "left_early"  # 早退
+
+
+@dataclass(frozen=True)
+class DayEntry:
+    """One day's entry. ``no_contact`` marks 連絡なし欠席 and only matters when absent."""
+
+    status: Attendance
+    no_contact: bool = False
+
+
+Entry = DayEntry | Attendance
+
+
+def _entry(value: Entry | None) -> DayEntry | None:
+    if value is None or isinstance(value, DayEntry):
+        return value
+    return DayEntry(Attendance(value))
+
+
+class Level(enum.IntEnum):
+    NONE = 0
+    WARNING = 1  # 警告
+    ALERT = 2  # アラート
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    warning: int = 3
+    alert: int = 7
+
+    def __post_init__(self):
+        if not 1 <= self.warning <= self.alert:
+            raise ValueError(f"need 1 <= warning ({self.warning}) <= alert ({self.alert})")
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> Thresholds:
+        return cls(
+            warning=int(settings.get("mimamori.absence_warning_days", 3)),
+            alert=int(settings.get("mimamori.absence_alert_days", 7)),
+        )
+
+    def level_for(self, length: int) -> Level:
+        if length >= self.alert:
+            return Level.ALERT
+        if length >= self.warning:
+            return Level.WARNING
+        return Level.NONE
+
+    def days_for(self, level: Level) -> int:
+        return {Level.WARNING: self.warning, Level.ALERT: self.alert}[level]
+
+
+@dataclass(frozen=True)
+class Streak:
+    """A run of absent open days, oldest first in ``days``; empty when there is none."""
+
+    days: tuple[dt.date, ...] = ()
+    no_contact_days: tuple[dt.date, ...] = ()
+    # Open days after the streak (up to the evaluation day) that have no entry yet.
+    unrecorded_open_days: int = 0
+
+    @property
+    def length(self) -> int:
+        return len(self.days)
+
+    @property
+    def id(self) -> dt.date | None:
+        return self.days[0] if self.days else None
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return self.days[-1] if self.days else None
+
+
+class SignalKind(enum.StrEnum):
+    WARNING = "absence_warning"  # 連続欠席 警告
+    ALERT = "absence_alert"  # 連続欠席 アラート
+    NO_CONTACT = "absence_no_contact"  # 連絡なし欠席
+
+
+LEVEL_SIGNAL = {Level.WARNING: SignalKind.WARNING, Level.ALERT: SignalKind.ALERT}
+
+
+@dataclass(frozen=True)
+class Signal:
+    """Something new to raise: ``day`` is when it became true (the n-th absent day)."""
+
+    kind: SignalKind
+    streak_id: dt.date
+    day: dt.date
+    length: int
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What was already raised for a child: kept by the sweep between runs."""
+
+    streak_id: dt.date | None = None
+    level: Level = Level.NONE
+    no_contact: bool = False
+    evaluated_through: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    streak: Streak
+    signals: tuple[Signal, ...]
+    state: AlertState
+    episodes: tuple[Streak, ...] = field(default=(), repr=False)
+
+
+def current_streak(
+    entries: Mapping[dt.date, Entry],
+    open_days_desc: Iterable[dt.date],
+    *,
+    grace: int = UNRECORDED_GRACE,
+) -> Streak:
+    """The current absence streak; ``open_days_desc`` runs back from the evaluation day."""
+    return _walk(entries, open_days_desc, floor=None, grace=grace)[0]
+
+
+def evaluate(
+    entries: Mapping[dt.date, Entry],
+    open_days_desc: Iterable[dt.date],
+    as_of: dt.date,
+    previous: AlertState | None = None,
+    thresholds: Thresholds = Thresholds(),
+    *,
+    since: dt.date | None = None,
+    grace: int = UNRECORDED_GRACE,
+) -> Evaluation:
+    """The streak as of ``as_of`` and the signals not raised before.
+
+    ``open_days_desc`` must be the facility's open days from ``as_of`` going
+    back (``Calendar.open_days_backwards``). Every run of absences that ended
+    after ``previous.evaluated_through`` (or after ``since`` on a first
+    evaluation) is checked, so a run entered late, after the child was back,
+    still raises its signals; a run already raised (same id, or grown
+    backwards by a correction over the previous id) is not raised again.
+    """
+    previous = previous or AlertState()
+    floor = previous.evaluated_through if previous.evaluated_through is not None else since
+    current, episodes = _walk(entries, open_days_desc, floor=floor, grace=grace)
+
+    signals: list[Signal] = []
+    state = previous
+    # Oldest first, so that the state ends on the newest run.
+    for episode in reversed(episodes):
+        assert episode.id is not None and episode.last_day is not None
+        same = state.streak_id is not None and episode.id <= state.streak_id <= episode.last_day
+        raised_level = state.level if same else Level.NONE
+        raised_contact = state.no_contact if same else False
+        reached = thresholds.level_for(episode.length)
+        for level in (Level.WARNING, Level.ALERT):
+            if raised_level < level <= reached:
+                day = episode.days[thresholds.days_for(level) - 1]
+                signals.append(Signal(LEVEL_SIGNAL[level], episode.id, day, episode.length))
+        if episode.no_contact_days and not raised_contact:
+            signals.append(Signal(SignalKind.NO_CONTACT, episode.id, episode.no_contact_days[0], episode.length))
+        state = AlertState(
+            streak_id=episode.id,
+            level=max(raised_level, reached),
+            no_contact=raised_contact or bool(episode.no_contact_days),
+        )
+    state = AlertState(state.streak_id, state.level, state.no_contact, evaluated_through=as_of)
+    signals.sort(key=lambda s: (s.day, s.kind != SignalKind.NO_CONTACT))
+    return Evaluation(current, tuple(signals), state, tuple(episodes))
+
+
+def _walk(entries, open_days_desc, *, floor, grace) -> tuple[Streak, list[Streak]]:
+    """Runs of absences, newest first, back to ``floor`` (or only the latest without one)."""
+    episodes: list[Streak] = []
+    run: list[dt.date] = []
+    no_contact: list[dt.date] = []
+    tail = 0
+    first_recorded: dt.date | None = None
+
+    def close_run():
+        if run:
+            episodes.append(Streak(tuple(reversed(run)), tuple(reversed(no_contact)), 0))
+            run.clear()
+            no_contact.clear()
+
+    for day in open_days_desc:
+        entry = _entry(entries.get(day))
+        if entry is not None and first_recorded is None:
+            first_recorded = day
+        if entry is not None and entry.status is Attendance.ABSENT:
+            run.append(day)
+            if entry.no_contact:
+                no_contact.append(day)
+            continue
+        close_run()
+        if first_recorded is None:
+            tail += 1
+        # Stop at a day that ends a run: without a floor once the latest run
+        # (or the first recorded day) is behind us or the silence is too long;
+        # with one, once the walk has reached it.
+        if floor is None:
+            if first_recorded is not None or tail > grace:
+                break
+        elif day <= floor:
+            break
+    close_run()
+
+    current = Streak()
+    if episodes and tail <= grace and episodes[0].last_day == first_recorded:
+        latest = episodes[0]
+        current = Streak(latest.days, latest.no_contact_days, tail)
+    return current, episodes
