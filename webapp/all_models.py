@@ -3,6 +3,8 @@
 from webapp.accounts import models as accounts_models  # noqa: F401
 from webapp.audit import models as audit_models  # noqa: F401
 from webapp.children import models as children_models  # noqa: F401
+from webapp.jobs import models as jobs_models  # noqa: F401
+from webapp.mail import models as mail_models  # noqa: F401
 from webapp.organisations import models as organisations_models  # noqa: F401
 from webapp.reports import models as reports_models  # noqa: F401
 from webapp.db import Base

@@ -7,6 +7,11 @@
     mimamori -c development.ini audit verify
     mimamori -c development.ini audit archive [--dry-run]
     mimamori -c development.ini audit verify-archive var/log-archive/access_log-2025-09.jsonl.gz
+    mimamori -c /etc/mimamori/mimamori.ini jobs run        (the systemd timer, every app node)
+    mimamori -c development.ini jobs status
+    mimamori -c development.ini mail send-test --to someone@example.jp
+    mimamori -c development.ini mail status
+    mimamori -c development.ini mail requeue --all-failed | ID ...
 """
 
 from __future__ import annotations
@@ -160,6 +165,102 @@ def cmd_audit_verify_archive(args, settings):
         raise SystemExit(1)
 
 
+def _jst(value) -> str:
+    from webapp.clock import JST
+
+    return value.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S JST") if value else "-"
+
+
+def _run_jobs(settings, only=None) -> int:
+    """Run the jobs once; 0 when done or another node holds the lock, 1 when a job failed."""
+    from webapp.clock import parse_clock_setting
+    from webapp.db import create_engine
+    from webapp.jobs import registry
+    from webapp.jobs.runner import JobRunner
+
+    engine = create_engine(settings["sqlalchemy.url"])
+    try:
+        report = JobRunner(engine, settings, parse_clock_setting(settings["mimamori.clock"]), registry()).run(only)
+    finally:
+        engine.dispose()
+    if report.lock_held_elsewhere:
+        print("jobs: another runner holds the lock; this one did nothing")
+        return 0
+    for result in report.results:
+        print(f"{'OK' if result.ok else 'NG'} {result.name}: {result.message}")
+    return 0 if report.ok else 1
+
+
+def cmd_jobs_run(args, settings):
+    from webapp.jobs import registry
+
+    known = {job.name for job in registry()}
+    if args.only and set(args.only) - known:
+        raise SystemExit(f"unknown job(s): {', '.join(sorted(set(args.only) - known))}; known: {', '.join(sorted(known))}")
+    if _run_jobs(settings, args.only):
+        raise SystemExit(1)
+
+
+def cmd_jobs_status(args, settings):
+    from webapp.db import create_engine
+    from webapp.jobs import registry
+    from webapp.jobs.runner import job_status
+
+    engine = create_engine(settings["sqlalchemy.url"])
+    rows = {row.name: row for row in job_status(engine)}
+    engine.dispose()
+    for job in registry():
+        row = rows.get(job.name)
+        if row is None:
+            print(f"{job.name}: never run")
+            continue
+        print(f"{job.name}: {row.last_outcome}; last run {_jst(row.last_started_at)}, last success "
+              f"{_jst(row.last_success_at)}; {row.last_message or ''}")
+
+
+def cmd_mail_send_test(args, settings):
+    from webapp.clock import parse_clock_setting
+    from webapp.mail.services import MailOutbox, MailSettings, RecipientError
+
+    mail_settings = MailSettings.from_settings(settings)
+    with transaction.manager:
+        try:
+            message = MailOutbox(_session(settings, "mail-send-test"), mail_settings,
+                                 parse_clock_setting(settings["mimamori.clock"])).enqueue(args.to, "test")
+        except RecipientError as exc:
+            raise SystemExit(str(exc)) from None
+        message_id = message.message_id
+    print(f"queued test message {message_id} to {args.to} (mimamori.mail = {mail_settings.mode}); delivering")
+    if _run_jobs(settings, ["mail.deliver"]):
+        raise SystemExit(1)
+
+
+def cmd_mail_status(args, settings):
+    from webapp.clock import SystemClock
+    from webapp.mail.services import OutboxAdmin
+
+    with transaction.manager:
+        admin = OutboxAdmin(_session(settings, "mail-status"), SystemClock())
+        counts = admin.counts()
+        print(" ".join(f"{status}={n}" for status, n in counts.items()))
+        for message in admin.problems():
+            print(f"{message.id} {message.status} {message.template} to {message.recipient}; "
+                  f"attempts {message.attempts}, queued {_jst(message.created_at)}, next {_jst(message.next_attempt_at)}; "
+                  f"{message.last_error or ''}")
+
+
+def cmd_mail_requeue(args, settings):
+    from webapp.clock import SystemClock
+    from webapp.mail.services import OutboxAdmin
+
+    if not args.all_failed and not args.ids:
+        raise SystemExit("name message ids or --all-failed")
+    with transaction.manager:
+        count = OutboxAdmin(_session(settings, "mail-requeue"), SystemClock()).requeue_failed(
+            None if args.all_failed else args.ids)
+    print(f"{count} failed message(s) queued again; the next `jobs run` sends them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mimamori", description="見守り — operations commands")
     parser.add_argument("-c", "--config", default="development.ini", help="ini file (default: %(default)s)")
@@ -196,6 +297,25 @@ def build_parser() -> argparse.ArgumentParser:
     verify_archive = audit.add_parser("verify-archive", help="check archive files against their manifests; exit 1 on any NG")
     verify_archive.add_argument("files", nargs="+", metavar="FILE")
     verify_archive.set_defaults(func=cmd_audit_verify_archive)
+
+    jobs = commands.add_parser("jobs", help="periodic work").add_subparsers(dest="jobs_command", required=True)
+    jobs_run = jobs.add_parser("run", help="run the periodic jobs once, if no other node is running them "
+                               "(exit 1 when a job failed)")
+    jobs_run.add_argument("--only", action="append", metavar="JOB", help="run only this job (repeatable)")
+    jobs_run.set_defaults(func=cmd_jobs_run)
+    jobs_status = jobs.add_parser("status", help="each job's last run and last success")
+    jobs_status.set_defaults(func=cmd_jobs_status)
+
+    mail = commands.add_parser("mail", help="the mail outbox").add_subparsers(dest="mail_command", required=True)
+    send_test = mail.add_parser("send-test", help="queue a test message and deliver it now")
+    send_test.add_argument("--to", required=True, metavar="ADDRESS")
+    send_test.set_defaults(func=cmd_mail_send_test)
+    mail_status = mail.add_parser("status", help="counts by status; failed and retrying messages")
+    mail_status.set_defaults(func=cmd_mail_status)
+    requeue = mail.add_parser("requeue", help="queue failed messages again")
+    requeue.add_argument("ids", nargs="*", type=int, metavar="ID")
+    requeue.add_argument("--all-failed", action="store_true")
+    requeue.set_defaults(func=cmd_mail_requeue)
     return parser
 
 

@@ -22,6 +22,9 @@ def configure(settings: dict) -> Configurator:
     # Change records for every write, in the writing transaction (S-AUDIT).
     config.include(".audit")
 
+    # The mail outbox (F-NOTIFY): areas queue email in their own transaction.
+    config.include(".mail")
+
     # Security: client address and proxy trust, identity, permissions, CSRF, headers.
     config.include(".netaddr")
     config.include(".security")

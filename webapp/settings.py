@@ -36,6 +36,26 @@ DEFAULTS: dict[str, str] = {
     # argon2id cost; lowered only in the test suite to keep it fast.
     "mimamori.argon2_time_cost": "3",
     "mimamori.argon2_memory_cost": "65536",
+    # Email (F-NOTIFY): "smtp" sends, "null" only logs (development, tests).
+    # The default is smtp to localhost: if nothing listens there, mail waits in
+    # the outbox (visible with `mimamori mail status`) instead of being dropped.
+    "mimamori.mail": "smtp",
+    "mimamori.smtp_host": "localhost",
+    "mimamori.smtp_port": "25",
+    "mimamori.smtp_starttls": "false",
+    "mimamori.smtp_username": "",
+    "mimamori.smtp_password": "",
+    "mimamori.smtp_timeout_seconds": "10",
+    "mimamori.mail_from": "noreply@localhost",
+    "mimamori.mail_from_name": "見守り",
+    # The address users reach the application at; links in emails start with it.
+    "mimamori.public_url": "https://localhost",
+    # Retries: after 1, 2, 4 … minutes, at most 6 hours apart; failed after 12 attempts (about a day).
+    "mimamori.mail_max_attempts": "12",
+    "mimamori.mail_retry_base_seconds": "60",
+    "mimamori.mail_retry_max_seconds": "21600",
+    # Messages one `jobs run` sends at most (the timer comes back soon).
+    "mimamori.mail_batch_size": "500",
     "tm.manager_hook": "pyramid_tm.explicit_manager",
     # Closed-day calendar (webapp.calendar): "japan" asks the holidays package;
     # "none" or "fixed:2026-05-06 ..." is the fake. Weekly closed days per
@@ -54,6 +74,14 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "MIMAMORI_TRUSTED_PROXIES": "mimamori.trusted_proxies",
     "MIMAMORI_ADMIN_CIDRS": "mimamori.admin_cidrs",
     "MIMAMORI_SECURE_COOKIES": "mimamori.secure_cookies",
+    "MIMAMORI_MAIL": "mimamori.mail",
+    "MIMAMORI_SMTP_HOST": "mimamori.smtp_host",
+    "MIMAMORI_SMTP_PORT": "mimamori.smtp_port",
+    "MIMAMORI_SMTP_STARTTLS": "mimamori.smtp_starttls",
+    "MIMAMORI_SMTP_USERNAME": "mimamori.smtp_username",
+    "MIMAMORI_SMTP_PASSWORD": "mimamori.smtp_password",
+    "MIMAMORI_MAIL_FROM": "mimamori.mail_from",
+    "MIMAMORI_PUBLIC_URL": "mimamori.public_url",
 }
 
 
