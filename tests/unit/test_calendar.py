@@ -22,8 +22,8 @@ SCHOOL, NURSERY, CLUB, KINDER = 1, 2, 3, 4
 TYPES = {SCHOOL: "elementary", NURSERY: "nursery", CLUB: "after_school", KINDER: "kindergarten"}
 
 
-def make_calendar(holidays=(), closures=None, weekly=None):
-    return Calendar(FixedHolidays(holidays), InMemoryFacilityDays(TYPES, closures or {}), weekly)
+def make_calendar(holidays=(), closures=None, weekly=None, openings=None):
+    return Calendar(FixedHolidays(holidays), InMemoryFacilityDays(TYPES, closures or {}, openings), weekly)
 
 
 def test_a_saturday_is_open_at_a_nursery_and_a_club_but_closed_at_a_school():
@@ -71,6 +71,21 @@ def test_overlapping_and_touching_closures_merge():
     assert calendar.open_days(SCHOOL, D(2026, 3, 16), D(2026, 4, 10)) == [
         D(2026, 3, 16), D(2026, 3, 17), D(2026, 3, 18), D(2026, 3, 19), D(2026, 4, 8), D(2026, 4, 9), D(2026, 4, 10)
     ]
+
+
+def test_an_extra_open_day_opens_a_saturday_a_holiday_or_a_day_in_a_break():
+    saturday_class, holiday, in_break, ordinary = D(2026, 11, 21), D(2026, 11, 23), D(2026, 8, 4), D(2026, 11, 24)
+    calendar = make_calendar(
+        holidays=[holiday],
+        closures={SCHOOL: [Closure(D(2026, 7, 21), D(2026, 8, 31), "夏休み")]},
+        openings={SCHOOL: [saturday_class, holiday, in_break, ordinary]},
+    )
+    assert all(calendar.is_open(SCHOOL, day) for day in (saturday_class, holiday, in_break, ordinary))
+    assert not calendar.is_open(KINDER, saturday_class), "only for its own facility"
+    assert calendar.open_days(SCHOOL, D(2026, 11, 20), D(2026, 11, 24)) == [D(2026, 11, 20), saturday_class, holiday, ordinary]
+    assert calendar.open_days(SCHOOL, D(2026, 8, 1), D(2026, 8, 31)) == [in_break]
+    walk = calendar.open_days_backwards(SCHOOL, D(2026, 11, 24))
+    assert list(itertools.islice(walk, 5)) == [ordinary, holiday, saturday_class, D(2026, 11, 20), D(2026, 11, 19)]
 
 
 def test_a_closure_that_ends_before_it_starts_is_refused():
@@ -151,12 +166,13 @@ closures_strategy = st.lists(
 @given(
     holidays=st.lists(days, max_size=30),
     closures=closures_strategy,
+    openings=st.lists(days, max_size=8),
     facility=st.sampled_from(sorted(TYPES)),
     start=days,
     length=st.integers(0, 800),
 )
-def test_range_queries_agree_with_day_by_day_checks(holidays, closures, facility, start, length):
-    calendar = make_calendar(holidays=holidays, closures={facility: closures})
+def test_range_queries_agree_with_day_by_day_checks(holidays, closures, openings, facility, start, length):
+    calendar = make_calendar(holidays=holidays, closures={facility: closures}, openings={facility: openings})
     end = start + dt.timedelta(days=length)
     expected = [start + dt.timedelta(days=i) for i in range(length + 1)]
     expected = [day for day in expected if calendar.is_open(facility, day)]
@@ -165,9 +181,12 @@ def test_range_queries_agree_with_day_by_day_checks(holidays, closures, facility
     # The same rules, stated once more from scratch.
     closed_weekdays = {"elementary": {5, 6}, "kindergarten": {5, 6}}.get(TYPES[facility], {6})
     for day in expected:
+        if day in openings:
+            continue
         assert day.weekday() not in closed_weekdays
         assert day not in holidays
         assert not any(c.start <= day <= c.end for c in closures)
         assert (day.month, day.day) not in {(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)}
+    assert all(calendar.is_open(facility, day) for day in openings)
     backwards = list(itertools.takewhile(lambda d: d >= start, calendar.open_days_backwards(facility, end)))
     assert backwards == expected[::-1]

@@ -102,6 +102,17 @@ def test_a_saturday_counts_at_a_nursery_but_not_at_a_school(calendar):
     assert streak(calendar, entries, monday, SCHOOL).length == 3
 
 
+def test_a_saturday_class_at_a_school_counts_like_any_open_day():
+    friday, saturday_class, tuesday = D(2026, 11, 20), D(2026, 11, 21), D(2026, 11, 24)
+    # Monday 11/23 is a holiday.
+    calendar = Calendar(FixedHolidays([D(2026, 11, 23)]), InMemoryFacilityDays({SCHOOL: "elementary"}, {}, {SCHOOL: [saturday_class]}))
+    entries = absent(friday, tuesday)
+    entries[saturday_class] = P
+    assert streak(calendar, entries, tuesday).length == 1
+    entries[saturday_class] = A
+    assert streak(calendar, entries, tuesday).days == (friday, saturday_class, tuesday)
+
+
 @pytest.mark.parametrize("seen", [Attendance.PRESENT, Attendance.LATE, Attendance.LEFT_EARLY])
 def test_a_day_the_child_was_seen_ends_the_streak(calendar, seen):
     entries = absent(D(2026, 11, 16), D(2026, 11, 17), D(2026, 11, 19), D(2026, 11, 20))

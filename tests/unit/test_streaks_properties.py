@@ -37,7 +37,11 @@ def calendars(draw, start):
     closures = draw(
         st.lists(st.tuples(in_window, st.integers(0, 40)).map(lambda t: Closure(t[0], t[0] + dt.timedelta(days=t[1]))), max_size=3)
     )
-    return Calendar(FixedHolidays(holidays), InMemoryFacilityDays({FACILITY: facility_type}, {FACILITY: closures}))
+    openings = draw(st.lists(in_window, max_size=4))
+    return Calendar(
+        FixedHolidays(holidays),
+        InMemoryFacilityDays({FACILITY: facility_type}, {FACILITY: closures}, {FACILITY: openings}),
+    )
 
 
 def lay_out(calendar, start, pattern, junk):

@@ -20,8 +20,11 @@ knowing when a facility is closed. The rules, in Japanese terms:
   in lieu of weekend events) as inclusive date ranges from a ``FacilityDays``
   provider. 学童 keep their own closures: they stay open during school breaks.
 
-Not yet handled: extra open days on otherwise closed days (土曜授業, Saturday
-classes); entries on closed days are ignored by the streak count.
+- 特別開所日 (extra open days) per facility: 土曜授業 (Saturday classes) and
+  events on a closed day open that day, overriding every rule above.
+
+Entries on closed days are ignored by the streak count: a child is expected
+only on open days.
 """
 
 from __future__ import annotations

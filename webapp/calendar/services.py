@@ -7,23 +7,27 @@ A day is closed (休業日) for a facility when any of these holds:
 3. it falls in the year-end break 年末年始 (12/29–1/3), when public
    facilities are closed by custom and by the ward's rules;
 4. it falls in one of the facility's own closures (休業期間: 夏休み, 冬休み,
-   春休み, 開校記念日, 運動会の振替休業日, ...), given as inclusive date ranges.
+   春休み, 開校記念日, 運動会の振替休業日, ...), given as inclusive date ranges;
+
+unless the day is one of the facility's extra open days (特別開所日: 土曜授業
+Saturday classes, events), which override all four.
 
 Everything except (4) depends only on the facility type and the year, so it is
 computed once per (weekly pattern, year) as a sorted list of open days and
 shared by every facility of that type; (4) is a short sorted list of merged
 intervals per facility, searched with ``bisect``. A range query is therefore a
-few slices per year, not a loop of per-day checks.
+few slices per year, not a loop of per-day checks. Extra open days are merged in.
 
-Facility closures come from a ``FacilityDays`` provider. Today that is an
-in-memory mapping; later a table-backed provider with the same two methods
-plugs in without changing any caller.
+Facility types, closures and extra open days come from a ``FacilityDays``
+provider. Today that is an in-memory mapping; later a table-backed provider
+with the same three methods plugs in without changing any caller.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
+import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -79,19 +83,31 @@ class FacilityDays(Protocol):
     def closures(self, facility_id: int) -> Sequence[Closure]:
         """The facility's own closures, in any order, possibly overlapping."""
 
+    def openings(self, facility_id: int) -> Sequence[dt.date]:
+        """Extra open days (土曜授業 Saturday classes, 行事 events) that override every closed-day rule."""
+
 
 class InMemoryFacilityDays:
     """A ``FacilityDays`` over plain mappings, until closures get their table."""
 
-    def __init__(self, types: Mapping[int, str], closures: Mapping[int, Iterable[Closure]] | None = None):
+    def __init__(
+        self,
+        types: Mapping[int, str],
+        closures: Mapping[int, Iterable[Closure]] | None = None,
+        openings: Mapping[int, Iterable[dt.date]] | None = None,
+    ):
         self._types = dict(types)
         self._closures = {fid: tuple(found) for fid, found in (closures or {}).items()}
+        self._openings = {fid: tuple(found) for fid, found in (openings or {}).items()}
 
     def facility_type(self, facility_id: int) -> str:
         return self._types[facility_id]
 
     def closures(self, facility_id: int) -> Sequence[Closure]:
         return self._closures.get(facility_id, ())
+
+    def openings(self, facility_id: int) -> Sequence[dt.date]:
+        return self._openings.get(facility_id, ())
 
 
 def parse_weekly_setting(value: str) -> dict[str, frozenset[int]]:
@@ -134,6 +150,14 @@ class _Intervals:
             i += 1
 
 
+@dataclass(frozen=True)
+class _Rules:
+    closed_weekdays: frozenset[int]
+    closures: _Intervals
+    openings: tuple[int, ...]  # sorted ordinals
+    opening_set: frozenset[int]
+
+
 class Calendar:
     """Open and closed days per facility. Cheap to keep for a whole sweep.
 
@@ -153,17 +177,21 @@ class Calendar:
         # (closed weekdays, year) -> sorted open ordinals before facility closures.
         self._base: dict[tuple[frozenset[int], int], list[int]] = {}
         self._base_sets: dict[tuple[frozenset[int], int], frozenset[int]] = {}
-        self._facility: dict[int, tuple[frozenset[int], _Intervals]] = {}
+        self._facility: dict[int, _Rules] = {}
 
     # -- per facility ---------------------------------------------------
-    def _facility_rules(self, facility_id: int) -> tuple[frozenset[int], _Intervals]:
+    def _facility_rules(self, facility_id: int) -> _Rules:
         rules = self._facility.get(facility_id)
         if rules is None:
             facility_type = str(self.facilities.facility_type(facility_id))
             closed = self.weekly_closed.get(facility_type, FALLBACK_CLOSED)
-            rules = (closed, _Intervals(self.facilities.closures(facility_id)))
+            openings = sorted({day.toordinal() for day in self.facilities.openings(facility_id)})
+            rules = _Rules(closed, _Intervals(self.facilities.closures(facility_id)), tuple(openings), frozenset(openings))
             self._facility[facility_id] = rules
         return rules
+
+    def _closed_by_rules(self, rules: _Rules, ordinal: int, year: int) -> bool:
+        return ordinal not in self._base_open_set(rules.closed_weekdays, year) or rules.closures.covers(ordinal)
 
     def forget(self, facility_id: int) -> None:
         self._facility.pop(facility_id, None)
@@ -192,9 +220,9 @@ class Calendar:
 
     # -- the API ----------------------------------------------------------
     def is_open(self, facility_id: int, day: dt.date) -> bool:
-        closed, closures = self._facility_rules(facility_id)
+        rules = self._facility_rules(facility_id)
         ordinal = day.toordinal()
-        return ordinal in self._base_open_set(closed, day.year) and not closures.covers(ordinal)
+        return ordinal in rules.opening_set or not self._closed_by_rules(rules, ordinal, day.year)
 
     def open_days(self, facility_id: int, start: dt.date, end: dt.date) -> list[dt.date]:
         """Open days in [start, end] inclusive, in order."""
@@ -204,7 +232,8 @@ class Calendar:
         return len(self._open_ordinals(facility_id, start, end))
 
     def _open_ordinals(self, facility_id: int, start: dt.date, end: dt.date) -> list[int]:
-        closed, closures = self._facility_rules(facility_id)
+        rules = self._facility_rules(facility_id)
+        closed, closures = rules.closed_weekdays, rules.closures
         result: list[int] = []
         first, last = start.toordinal(), end.toordinal()
         for year in range(start.year, end.year + 1):
@@ -219,15 +248,37 @@ class Calendar:
                 result.extend(base[lo:cut])
                 lo = max(lo, bisect.bisect_right(base, c_end, lo, hi))
             result.extend(base[lo:hi])
+        if rules.openings:
+            extra = self._extra_openings(rules, first, last)
+            if extra:
+                result = list(heapq.merge(result, extra))
         return result
+
+    def _extra_openings(self, rules: _Rules, first: int, last: int) -> list[int]:
+        """Openings in [first, last] on days the other rules close (the rest are open anyway)."""
+        lo = bisect.bisect_left(rules.openings, first)
+        hi = bisect.bisect_right(rules.openings, last)
+        return [
+            o for o in rules.openings[lo:hi] if self._closed_by_rules(rules, o, dt.date.fromordinal(o).year)
+        ]
 
     def open_days_backwards(self, facility_id: int, before_or_on: dt.date) -> Iterator[dt.date]:
         """Open days from ``before_or_on`` going back in time, lazily.
 
-        Stops at the first year the holiday source knows nothing about only
-        by running out of years (year 1); callers stop far earlier.
+        Endless in practice (it ends at year 1): callers stop at the first
+        day that decides their question, which is what keeps a streak
+        evaluation independent of the length of the history.
         """
-        closed, closures = self._facility_rules(facility_id)
+        rules = self._facility_rules(facility_id)
+        ordinals = self._regular_backwards(rules, before_or_on)
+        if rules.openings:
+            extra = reversed(self._extra_openings(rules, 1, before_or_on.toordinal()))
+            ordinals = heapq.merge(ordinals, extra, reverse=True)
+        for ordinal in ordinals:
+            yield dt.date.fromordinal(ordinal)
+
+    def _regular_backwards(self, rules: _Rules, before_or_on: dt.date) -> Iterator[int]:
+        closed, closures = rules.closed_weekdays, rules.closures
         last = before_or_on.toordinal()
         for year in range(before_or_on.year, 0, -1):
             base = self._base_open(closed, year)
@@ -235,4 +286,4 @@ class Calendar:
             for index in range(hi - 1, -1, -1):
                 ordinal = base[index]
                 if not closures.covers(ordinal):
-                    yield dt.date.fromordinal(ordinal)
+                    yield ordinal
