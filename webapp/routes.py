@@ -67,3 +67,5 @@ def includeme(config):
     config.add_route("admin.account_unlock", "/admin/accounts/{account_id:\\d+}/unlock")
     config.add_route("admin.account_reset_second_factor", "/admin/accounts/{account_id:\\d+}/reset-second-factor")
     config.add_route("admin.import", "/admin/import")
+    config.add_route("admin.mail", "/admin/mail")
+    config.add_route("admin.mail_requeue", "/admin/mail/requeue")

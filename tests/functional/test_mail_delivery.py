@@ -339,7 +339,8 @@ def test_the_null_transport_sends_nothing_and_marks_sent(world_for):
     world = world_for(free_port(), **{"mimamori.mail": "null"})
     message_id = world.enqueue()
     delivery = OutboxDelivery(world.engine, world.mail, world.clock)
-    assert delivery.deliver_due().sent == 1
+    result = delivery.deliver_due()
+    assert result.sent == 1 and result.summary().endswith("(mimamori.mail = null: logged, not sent)")
     assert [m["Subject"] for m in delivery.transport.sent] == ["【見守り】新しい緊急連絡があります"]
     assert world.message(message_id).status is MailStatus.SENT
 
@@ -358,3 +359,32 @@ def test_enqueueing_belongs_to_the_causing_transaction(world_for):
     world.enqueue(template="test")
     with world.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+
+
+class BrokenForOne:
+    """A transport with a bug that only one message triggers."""
+
+    name = "smtp"
+
+    def __init__(self, inner, poison_subject_url):
+        self.inner, self.poison = inner, poison_subject_url
+
+    def send(self, message):
+        if self.poison in message.get_content():
+            raise RuntimeError("bug while sending")
+        self.inner.send(message)
+
+
+def test_a_message_that_trips_a_bug_does_not_block_the_ones_behind_it(smtp, world_for, caplog):
+    world = world_for(smtp.port)
+    poison = world.enqueue(path="/urgent/666")
+    others = [world.enqueue(path=f"/urgent/{n}") for n in range(3)]
+    transport = BrokenForOne(world.mail.transport(), "/urgent/666")
+
+    result = OutboxDelivery(world.engine, world.mail, world.clock, transport=transport).deliver_due()
+
+    assert (result.sent, result.retrying, result.server_unreachable) == (3, 1, False)
+    assert {world.message(i).status for i in others} == {MailStatus.SENT}
+    message = world.message(poison)
+    assert message.status is MailStatus.PENDING and message.last_error == "RuntimeError: bug while sending"
+    assert "unexpected error while sending" in caplog.text

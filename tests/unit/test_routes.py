@@ -98,4 +98,6 @@ PINNED_ROUTES = {
     "admin.account_unlock": "/admin/accounts/{account_id:\\d+}/unlock",
     "admin.account_reset_second_factor": "/admin/accounts/{account_id:\\d+}/reset-second-factor",
     "admin.import": "/admin/import",
+    "admin.mail": "/admin/mail",
+    "admin.mail_requeue": "/admin/mail/requeue",
 }

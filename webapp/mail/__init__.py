@@ -14,3 +14,5 @@ def includeme(config):
     config.register_service_factory(
         lambda _context, request: MailOutbox(request.db, mail_settings, request.clock), MailOutbox
     )
+    # The admin's outbox page (routes in webapp/routes.py).
+    config.scan(".views")

@@ -150,8 +150,12 @@ class DeliveryResult:
     failed: int = 0
     server_unreachable: bool = False
 
+    not_really_sent: bool = False
+
     def summary(self) -> str:
         text = f"sent {self.sent}, retrying {self.retrying}, failed {self.failed}"
+        if self.not_really_sent and self.sent:
+            text += " (mimamori.mail = null: logged, not sent)"
         return text + ("; mail server unreachable, stopped until the next run" if self.server_unreachable else "")
 
 
@@ -182,14 +186,14 @@ class OutboxDelivery:
         self._last_failure: Failure | None = None
 
     def deliver_due(self) -> DeliveryResult:
-        result = DeliveryResult()
+        result = DeliveryResult(not_really_sent=self.transport.name == "null")
         for _ in range(self.settings.batch_size):
             with self.engine.begin() as connection:
                 outcome = self._deliver_one(connection)
             if outcome is None:
                 break
             setattr(result, outcome, getattr(result, outcome) + 1)
-            if outcome == "retrying" and self._last_failure is Failure.UNREACHABLE:
+            if self._last_failure is Failure.UNREACHABLE:
                 result.server_unreachable = True
                 break
         return result
@@ -210,8 +214,13 @@ class OutboxDelivery:
         values = {"attempts": attempts, "last_attempt_at": now, "updated_at": now}
         try:
             self.transport.send(build_email(row, self.settings, now))
-        except Exception as exc:  # classify() re-raises anything that is not a mail problem
+        except Exception as exc:
+            # Anything, even a bug, is caught here: an exception escaping would roll
+            # back the bookkeeping, and the same message would come first in every
+            # run, blocking the whole outbox behind it.
             failure = classify(exc)
+            if failure is Failure.UNEXPECTED:
+                log.exception("mail %s: unexpected error while sending", row.id)
             self._last_failure = failure
             values["last_error"] = f"{type(exc).__name__}: {exc}"[:500]
             if failure is Failure.PERMANENT or attempts >= self.settings.max_attempts:

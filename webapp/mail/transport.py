@@ -21,6 +21,7 @@ class Failure(enum.Enum):
     RETRY = "retry"  # this message: try again later (4xx)
     PERMANENT = "permanent"  # this message can never go (5xx for it): failed at once
     UNREACHABLE = "unreachable"  # the server (or our configuration) is the problem: stop this run
+    UNEXPECTED = "unexpected"  # not a mail error (a bug?): retried like RETRY, logged with its traceback
 
 
 def classify(exc: Exception) -> Failure:
@@ -38,7 +39,7 @@ def classify(exc: Exception) -> Failure:
         return Failure.PERMANENT if exc.smtp_code >= 500 else Failure.RETRY
     if isinstance(exc, (OSError, smtplib.SMTPException)):  # refused, timeout, TLS, DNS
         return Failure.UNREACHABLE
-    raise exc
+    return Failure.UNEXPECTED
 
 
 class SmtpTransport:
