@@ -146,6 +146,19 @@ def test_backwards_walk_crosses_year_ends_and_closures_lazily():
     assert list(itertools.islice(walk, 5)) == [D(2026, 1, 13), D(2026, 1, 9), D(2026, 1, 5), D(2025, 12, 26), D(2025, 12, 25)]
 
 
+def test_a_walk_across_a_transfer_uses_each_facilitys_days_and_ends_at_the_first_placement():
+    calendar = make_calendar()
+    # At the nursery until Friday 11/20, at the school from Monday 11/23 (no holiday in the fake).
+    placements = [(SCHOOL, D(2026, 11, 23)), (NURSERY, D(2026, 11, 10))]
+    walk = list(calendar.open_days_backwards_placed(placements, D(2026, 11, 24)))
+    assert walk[:5] == [D(2026, 11, 24), D(2026, 11, 23), D(2026, 11, 21), D(2026, 11, 20), D(2026, 11, 19)]
+    assert walk[-1] == D(2026, 11, 10)
+    assert D(2026, 11, 14) in walk, "a Saturday at the nursery"
+    assert len(walk) == 2 + 11  # two school days, 11/10-11/21 at the nursery less one Sunday
+    # A placement that starts after the evaluation day is ignored.
+    assert list(calendar.open_days_backwards_placed([(SCHOOL, D(2026, 12, 1))], D(2026, 11, 24))) == []
+
+
 def test_forget_rereads_a_facilitys_closures():
     closures = {SCHOOL: []}
     calendar = make_calendar(closures=closures)

@@ -113,6 +113,16 @@ def test_a_saturday_class_at_a_school_counts_like_any_open_day():
     assert streak(calendar, entries, tuesday).days == (friday, saturday_class, tuesday)
 
 
+def test_a_streak_carries_over_a_transfer_and_counts_each_facilitys_open_days(calendar):
+    # Nursery until Saturday 11/21 (open there), the school from Monday 11/23.
+    placements = [(NURSERY, D(2026, 4, 1)), (SCHOOL, D(2026, 11, 23))]
+    entries = absent(D(2026, 11, 20), D(2026, 11, 21), D(2026, 11, 23), D(2026, 11, 24))
+    found = current_streak(entries, calendar.open_days_backwards_placed(placements, D(2026, 11, 24)))
+    assert found.days == (D(2026, 11, 20), D(2026, 11, 21), D(2026, 11, 23), D(2026, 11, 24))
+    # Nothing before the first placement is read: a child with no entries ends the walk there.
+    assert current_streak({}, calendar.open_days_backwards_placed(placements, D(2026, 11, 24)), grace=10_000).length == 0
+
+
 @pytest.mark.parametrize("seen", [Attendance.PRESENT, Attendance.LATE, Attendance.LEFT_EARLY])
 def test_a_day_the_child_was_seen_ends_the_streak(calendar, seen):
     entries = absent(D(2026, 11, 16), D(2026, 11, 17), D(2026, 11, 19), D(2026, 11, 20))

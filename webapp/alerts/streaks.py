@@ -21,6 +21,8 @@ Rules, in Japanese terms with English explanations:
   a stated reason is exactly what a family hiding harm would give.
 - 連絡なし欠席 (absence without contact from the family, 無断欠席): its own
   signal on the first such day, once per streak, even for a one-day absence.
+- 転校・転園 (transfer): each day is judged by the calendar of the facility
+  the child attended that day, so a streak carries over a transfer.
 
 ``evaluate`` walks from the newest day backwards over open days and stops at
 the first day that ends the latest streak (or, given the previous evaluation,
@@ -177,8 +179,9 @@ def evaluate(
 ) -> Evaluation:
     """The streak as of ``as_of`` and the signals not raised before.
 
-    ``open_days_desc`` must be the facility's open days from ``as_of`` going
-    back (``Calendar.open_days_backwards``). Every run of absences that ended
+    ``open_days_desc`` must be the open days from ``as_of`` going back:
+    ``Calendar.open_days_backwards`` for one facility, or
+    ``Calendar.open_days_backwards_placed`` across a child's transfers. Every run of absences that ended
     after ``previous.evaluated_through`` (or after ``since`` on a first
     evaluation) is checked, so a run entered late, after the child was back,
     still raises its signals; a run already raised (same id, or grown

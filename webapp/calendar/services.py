@@ -287,3 +287,24 @@ class Calendar:
                 ordinal = base[index]
                 if not closures.covers(ordinal):
                     yield ordinal
+
+    def open_days_backwards_placed(
+        self, placements: Sequence[tuple[int, dt.date]], before_or_on: dt.date
+    ) -> Iterator[dt.date]:
+        """Open days going back across a child's facilities: ``(facility_id, since)`` pairs.
+
+        Each day is judged by the calendar of the facility the child attended
+        then, so a streak carries over a transfer (転校・転園) counted in each
+        facility's open days. The walk ends at the first placement's start:
+        before it the child was not watched, which also bounds the walk.
+        """
+        ordered = sorted(placements, key=lambda placement: placement[1])
+        upper = before_or_on
+        for facility_id, since in reversed(ordered):
+            if since > upper:
+                continue
+            for day in self.open_days_backwards(facility_id, upper):
+                if day < since:
+                    break
+                yield day
+            upper = since - dt.timedelta(days=1)
