@@ -15,6 +15,7 @@ from email import policy
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 from sqlalchemy.orm import sessionmaker
 
 from tests.conftest import DEFAULT_NOW, TEST_SECRET
@@ -66,8 +67,8 @@ class SmtpServer:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         return "250 Message accepted for delivery"
 
-    def start(self):
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+    def start(self, **server_kwargs):
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **server_kwargs)
         self._controller.start()
         return self
 
@@ -388,3 +389,35 @@ def test_a_message_that_trips_a_bug_does_not_block_the_ones_behind_it(smtp, worl
     message = world.message(poison)
     assert message.status is MailStatus.PENDING and message.last_error == "RuntimeError: bug while sending"
     assert "unexpected error while sending" in caplog.text
+
+
+@pytest.mark.req("F-NOTIFY")
+# Plain-text AUTH only on loopback in this test (aiosmtpd warns each connection); production uses smtp_starttls.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+def test_smtp_login_and_wrong_credentials_keep_the_mail(down_server, world_for):
+    """A relay that wants a login: the right password sends; a wrong one is our configuration's
+    fault, so the message waits (not failed) and the run stops."""
+
+    def authenticator(_server, _session, _envelope, _mechanism, auth_data):
+        # handled=False: the server, not this hook, answers (535 when refused).
+        ok = (auth_data.login, auth_data.password) == (b"mimamori", b"right-password")
+        return AuthResult(success=ok, handled=False)
+
+    down_server.start(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    wrong = world_for(down_server.port, **{"mimamori.smtp_username": "mimamori",
+                                           "mimamori.smtp_password": "wrong-password"})
+    message_id = wrong.enqueue()
+    result = wrong.deliver()
+    assert result.server_unreachable and result.failed == 0
+    message = wrong.message(message_id)
+    assert message.status is MailStatus.PENDING and message.last_error.startswith("SMTPAuthenticationError")
+    assert down_server.received == []
+
+    right = World(wrong.settings["sqlalchemy.url"], down_server.port, **{
+        "mimamori.smtp_username": "mimamori", "mimamori.smtp_password": "right-password"})
+    try:
+        right.clock.set(DEFAULT_NOW + dt.timedelta(minutes=1))
+        assert right.deliver().sent == 1
+    finally:
+        right.engine.dispose()
+    assert len(down_server.received) == 1
