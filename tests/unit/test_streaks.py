@@ -11,6 +11,7 @@ from webapp.alerts.streaks import (
     Attendance,
     DayEntry,
     Level,
+    RaisedStreak,
     SignalKind,
     Thresholds,
     current_streak,
@@ -54,7 +55,8 @@ def test_a_streak_runs_through_golden_week_and_raises_a_warning_on_its_third_ope
     assert found.id == D(2026, 4, 27)
     result = run(calendar, entries, D(2026, 5, 7))
     assert [(s.kind, s.day) for s in result.signals] == [(SignalKind.WARNING, D(2026, 4, 30))]
-    assert result.state == AlertState(D(2026, 4, 27), Level.WARNING, False, D(2026, 5, 7))
+    assert result.state == AlertState((RaisedStreak(D(2026, 4, 27), D(2026, 5, 7), Level.WARNING),), D(2026, 5, 7))
+    assert (result.state.streak_id, result.state.level, result.state.no_contact) == (D(2026, 4, 27), Level.WARNING, False)
 
 
 def test_the_seventh_open_day_raises_the_alert_once_and_the_warning_is_not_repeated(calendar):
@@ -176,6 +178,38 @@ def test_a_correction_that_lengthens_a_raised_streak_backwards_does_not_raise_it
     second = run(calendar, entries, D(2026, 11, 19), first.state)
     assert second.signals == ()
     assert second.state.streak_id == D(2026, 11, 16)
+
+
+def test_a_week_entered_late_is_counted_when_the_sweep_names_the_earliest_changed_day(calendar):
+    # Sweeps ran every evening; the facility entered Mon-Wed absent and Thu present only on Friday.
+    thursday = run(calendar, {}, D(2026, 11, 19))
+    entries = absent(D(2026, 11, 16), D(2026, 11, 17), D(2026, 11, 18))
+    entries[D(2026, 11, 19)] = P
+    entries[D(2026, 11, 20)] = P
+    # Looking back only to the previous sweep misses the run that ended before it...
+    assert run(calendar, entries, D(2026, 11, 20), thursday.state).signals == ()
+    # ...the earliest changed day brings it in.
+    friday = run(calendar, entries, D(2026, 11, 20), thursday.state, changed_from=D(2026, 11, 16))
+    assert [(s.kind, s.streak_id) for s in friday.signals] == [(SignalKind.WARNING, D(2026, 11, 16))]
+
+
+def test_a_rescan_over_older_raised_streaks_raises_none_of_them_again(calendar):
+    entries = absent(D(2026, 11, 2), D(2026, 11, 4), D(2026, 11, 5), D(2026, 11, 6))
+    entries[D(2026, 11, 2)] = DayEntry(A, no_contact=True)
+    entries[D(2026, 11, 3)] = P
+    first = run(calendar, entries, D(2026, 11, 6), since=D(2026, 11, 1))
+    assert [(s.kind, s.streak_id) for s in first.signals] == [
+        (SignalKind.NO_CONTACT, D(2026, 11, 2)),
+        (SignalKind.WARNING, D(2026, 11, 4)),
+    ]
+    entries.update(absent(D(2026, 11, 10), D(2026, 11, 11), D(2026, 11, 12)))
+    second = run(calendar, entries, D(2026, 11, 12), first.state)
+    assert [(s.kind, s.streak_id) for s in second.signals] == [(SignalKind.WARNING, D(2026, 11, 10))]
+    # A correction on 11/9 makes the sweep walk back over all three streaks.
+    entries[D(2026, 11, 9)] = P
+    third = run(calendar, entries, D(2026, 11, 13), second.state, changed_from=D(2026, 11, 2))
+    assert third.signals == ()
+    assert [r.streak_id for r in third.state.raised] == [D(2026, 11, 2), D(2026, 11, 4), D(2026, 11, 10)]
 
 
 def test_thresholds_come_from_settings_and_must_be_ordered():

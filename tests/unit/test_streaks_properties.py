@@ -183,3 +183,65 @@ def test_each_signal_is_raised_exactly_once_however_the_days_are_fed(data, start
     # Evaluating again with nothing new raises nothing.
     again = evaluate(entries, calendar.open_days_backwards(FACILITY, last), last, once.state)
     assert again.signals == ()
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    data=st.data(),
+    start=starts,
+    pattern=entries_strategy,
+    lags=st.lists(st.integers(0, 9), min_size=1, max_size=30),
+    in_order=st.booleans(),
+)
+def test_entries_made_late_raise_each_signal_once_per_streak(data, start, pattern, lags, in_order):
+    """Each day's entry is made some days late; the nightly sweep names the earliest changed day.
+
+    In order (a facility catching up a week at once), every run raises each
+    signal exactly once. Out of order, an unknown day can split a run in two
+    for a while; both halves are real streaks then and may each raise, so
+    there every run raises each signal at least once and nothing twice under
+    one id.
+    """
+    calendar = data.draw(calendars(start))
+    days, entries, last = lay_out(calendar, start, pattern, [None])
+    made_on, latest = {}, start
+    for i, day in enumerate(sorted(entries)):
+        made_on[day] = day + dt.timedelta(days=lags[i % len(lags)])
+        if in_order:
+            latest = made_on[day] = max(latest, made_on[day])
+    end = last + dt.timedelta(days=max(lags))
+    raised, state, seen = [], None, set()
+    for offset in range((end - start).days + 1):
+        as_of = start + dt.timedelta(days=offset)
+        visible = {day: entry for day, entry in entries.items() if made_on[day] <= as_of}
+        new = [day for day in visible if day not in seen]
+        seen.update(new)
+        step = evaluate(
+            visible,
+            calendar.open_days_backwards(FACILITY, as_of),
+            as_of,
+            state,
+            since=start - dt.timedelta(days=1),
+            changed_from=min(new, default=None),
+        )
+        raised.extend(step.signals)
+        state = step.state
+
+    assert len({(s.kind, s.streak_id) for s in raised}) == len(raised), "raised twice under one id"
+    thresholds = Thresholds()
+    for run, contact in reference_runs(days, pattern):
+        in_run = [s for s in raised if run[0] <= s.streak_id <= run[-1]]
+        expected = {
+            SignalKind.WARNING: len(run) >= thresholds.warning,
+            SignalKind.ALERT: len(run) >= thresholds.alert,
+            SignalKind.NO_CONTACT: bool(contact),
+        }
+        for kind, wanted in expected.items():
+            count = sum(s.kind is kind for s in in_run)
+            if in_order or not wanted:
+                assert count == wanted, (kind, run)
+            else:
+                assert count >= 1, (kind, run)
+    # Once everything is in, evaluating again raises nothing.
+    again = evaluate(entries, calendar.open_days_backwards(FACILITY, end), end, state, changed_from=start)
+    assert again.signals == ()

@@ -140,13 +140,52 @@ class Signal:
 
 
 @dataclass(frozen=True)
-class AlertState:
-    """What was already raised for a child: kept by the sweep between runs."""
+class RaisedStreak:
+    """A streak that raised something: its id, its last day seen, what was raised."""
 
-    streak_id: dt.date | None = None
+    streak_id: dt.date
+    last_day: dt.date
     level: Level = Level.NONE
     no_contact: bool = False
+
+    def overlaps(self, episode: Streak) -> bool:
+        assert episode.id is not None and episode.last_day is not None
+        return self.streak_id <= episode.last_day and self.last_day >= episode.id
+
+
+@dataclass(frozen=True)
+class AlertState:
+    """What was already raised for a child: kept by the sweep between runs.
+
+    ``raised`` holds the latest ``KEEP_RAISED`` streaks that raised a signal,
+    oldest first. A run that shares a day with one of them is the same
+    streak — grown, merged with a neighbour by a late entry, or split by a
+    correction — and raises only what that one has not raised yet.
+    """
+
+    raised: tuple[RaisedStreak, ...] = ()
     evaluated_through: dt.date | None = None
+
+    @property
+    def latest(self) -> RaisedStreak | None:
+        return self.raised[-1] if self.raised else None
+
+    @property
+    def streak_id(self) -> dt.date | None:
+        return self.latest.streak_id if self.latest else None
+
+    @property
+    def level(self) -> Level:
+        return self.latest.level if self.latest else Level.NONE
+
+    @property
+    def no_contact(self) -> bool:
+        return self.latest.no_contact if self.latest else False
+
+
+# Enough for any rescan a late entry causes; the alert table's unique key on
+# (child, kind, streak id) is the last line of defence.
+KEEP_RAISED = 16
 
 
 @dataclass(frozen=True)
@@ -175,6 +214,7 @@ def evaluate(
     thresholds: Thresholds = Thresholds(),
     *,
     since: dt.date | None = None,
+    changed_from: dt.date | None = None,
     grace: int = UNRECORDED_GRACE,
 ) -> Evaluation:
     """The streak as of ``as_of`` and the signals not raised before.
@@ -184,21 +224,27 @@ def evaluate(
     ``Calendar.open_days_backwards_placed`` across a child's transfers. Every run of absences that ended
     after ``previous.evaluated_through`` (or after ``since`` on a first
     evaluation) is checked, so a run entered late, after the child was back,
-    still raises its signals; a run already raised (same id, or grown
-    backwards by a correction over the previous id) is not raised again.
+    still raises its signals. ``changed_from`` is the earliest day whose
+    entry was made or corrected since the previous evaluation (the sweep
+    knows it from the entries' timestamps): the walk then reaches back to it,
+    so a week entered late is counted too. A run that shares a day with a
+    streak in ``previous.raised`` raises only what that one has not.
     """
     previous = previous or AlertState()
     floor = previous.evaluated_through if previous.evaluated_through is not None else since
+    if changed_from is not None:
+        before_change = changed_from - dt.timedelta(days=1)
+        floor = before_change if floor is None else min(floor, before_change)
     current, episodes = _walk(entries, open_days_desc, floor=floor, grace=grace)
 
     signals: list[Signal] = []
-    state = previous
-    # Oldest first, so that the state ends on the newest run.
+    raised = list(previous.raised)
+    # Oldest first, so that the newest run ends up last in ``raised``.
     for episode in reversed(episodes):
         assert episode.id is not None and episode.last_day is not None
-        same = state.streak_id is not None and episode.id <= state.streak_id <= episode.last_day
-        raised_level = state.level if same else Level.NONE
-        raised_contact = state.no_contact if same else False
+        same = [record for record in raised if record.overlaps(episode)]
+        raised_level = max((record.level for record in same), default=Level.NONE)
+        raised_contact = any(record.no_contact for record in same)
         reached = thresholds.level_for(episode.length)
         for level in (Level.WARNING, Level.ALERT):
             if raised_level < level <= reached:
@@ -206,12 +252,13 @@ def evaluate(
                 signals.append(Signal(LEVEL_SIGNAL[level], episode.id, day, episode.length))
         if episode.no_contact_days and not raised_contact:
             signals.append(Signal(SignalKind.NO_CONTACT, episode.id, episode.no_contact_days[0], episode.length))
-        state = AlertState(
-            streak_id=episode.id,
-            level=max(raised_level, reached),
-            no_contact=raised_contact or bool(episode.no_contact_days),
-        )
-    state = AlertState(state.streak_id, state.level, state.no_contact, evaluated_through=as_of)
+        level = max(raised_level, reached)
+        contact = raised_contact or bool(episode.no_contact_days)
+        if level > Level.NONE or contact:
+            raised = [record for record in raised if record not in same]
+            raised.append(RaisedStreak(episode.id, episode.last_day, level, contact))
+    raised.sort(key=lambda record: record.last_day)
+    state = AlertState(tuple(raised[-KEEP_RAISED:]), evaluated_through=as_of)
     signals.sort(key=lambda s: (s.day, s.kind != SignalKind.NO_CONTACT))
     return Evaluation(current, tuple(signals), state, tuple(episodes))
 
