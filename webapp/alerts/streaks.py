@@ -257,6 +257,10 @@ def evaluate(
         if level > Level.NONE or contact:
             raised = [record for record in raised if record not in same]
             raised.append(RaisedStreak(episode.id, episode.last_day, level, contact))
+            if len(raised) > 2 * KEEP_RAISED:
+                # Runs come oldest first: later ones cannot overlap the oldest records.
+                raised.sort(key=lambda record: record.last_day)
+                del raised[:-KEEP_RAISED]
     raised.sort(key=lambda record: record.last_day)
     state = AlertState(tuple(raised[-KEEP_RAISED:]), evaluated_through=as_of)
     signals.sort(key=lambda s: (s.day, s.kind != SignalKind.NO_CONTACT))
