@@ -43,6 +43,9 @@ DEFAULTS: dict[str, str] = {
     "mimamori.smtp_host": "localhost",
     "mimamori.smtp_port": "25",
     "mimamori.smtp_starttls": "false",
+    # CA certificates (PEM) to check the relay's STARTTLS certificate against,
+    # e.g. the ward's internal CA; empty: the system's trusted CAs.
+    "mimamori.smtp_ca_file": "",
     "mimamori.smtp_username": "",
     "mimamori.smtp_password": "",
     "mimamori.smtp_timeout_seconds": "10",

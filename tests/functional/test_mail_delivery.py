@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import email
 import socket
+import ssl
+import subprocess
 import threading
 from email import policy
 
@@ -421,3 +423,54 @@ def test_smtp_login_and_wrong_credentials_keep_the_mail(down_server, world_for):
     finally:
         right.engine.dispose()
     assert len(down_server.received) == 1
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (it is its own CA)."""
+    cert, key = tmp_path / "relay.pem", tmp_path / "relay.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.mark.req("F-NOTIFY")
+def test_starttls_checks_the_relay_certificate_against_the_configured_ca(down_server, world_for, certificate):
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    down_server.start(tls_context=context, require_starttls=True)
+
+    # Without our CA the relay cannot be verified: nothing is sent, nothing is lost.
+    untrusted = world_for(down_server.port, **{"mimamori.smtp_starttls": "true"})
+    message_id = untrusted.enqueue()
+    assert untrusted.deliver().server_unreachable
+    assert "SSLCertVerificationError" in untrusted.message(message_id).last_error
+    assert down_server.received == []
+
+    trusted = World(untrusted.settings["sqlalchemy.url"], down_server.port,
+                    **{"mimamori.smtp_starttls": "true", "mimamori.smtp_ca_file": str(cert)})
+    try:
+        trusted.clock.set(DEFAULT_NOW + dt.timedelta(minutes=1))
+        assert trusted.deliver().sent == 1
+    finally:
+        trusted.engine.dispose()
+    assert [m["Subject"] for m in down_server.received] == ["【見守り】新しい緊急連絡があります"]
+
+
+@pytest.mark.req("F-NOTIFY")
+def test_a_relay_that_demands_starttls_refuses_plain_sending_and_the_mail_waits(down_server, world_for, certificate):
+    cert, key = certificate
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    down_server.start(tls_context=context, require_starttls=True)
+    world = world_for(down_server.port)  # smtp_starttls left false by mistake
+    message_id = world.enqueue()
+    result = world.deliver()
+    message = world.message(message_id)
+    assert message.status is MailStatus.PENDING and message.attempts == 1
+    assert "530" in message.last_error and "STARTTLS" in message.last_error
+    assert result.server_unreachable and result.sent == 0 and down_server.received == []

@@ -70,6 +70,7 @@ class MailSettings:
     smtp_username: str
     smtp_password: str
     smtp_timeout: int
+    smtp_ca_file: str
     from_address: str
     from_name: str
     public_url: str
@@ -98,6 +99,7 @@ class MailSettings:
             smtp_username=settings.get("mimamori.smtp_username", ""),
             smtp_password=settings.get("mimamori.smtp_password", ""),
             smtp_timeout=_int(settings, "mimamori.smtp_timeout_seconds", 1, 300),
+            smtp_ca_file=settings.get("mimamori.smtp_ca_file", ""),
             from_address=from_address,
             from_name=settings["mimamori.mail_from_name"],
             public_url=public_url,
@@ -111,7 +113,7 @@ class MailSettings:
         if self.mode == "null":
             return RecordingTransport()
         return SmtpTransport(self.smtp_host, self.smtp_port, self.smtp_starttls, self.smtp_username,
-                             self.smtp_password, self.smtp_timeout)
+                             self.smtp_password, self.smtp_timeout, self.smtp_ca_file)
 
     def retry_delay(self, attempts: int) -> dt.timedelta:
         """Exponential backoff: base, 2×base, 4×base … capped (attempts counts the failed one)."""
