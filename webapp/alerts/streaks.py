@@ -11,7 +11,9 @@ Rules, in Japanese terms with English explanations:
   so a streak crosses weekends, holidays, month and year ends. An unknown open
   day inside a run ends it: we count only what the facility recorded.
 - The streak's id is its first absent day; it stays the same while the streak
-  grows, so an alert for it is raised once.
+  grows, so each signal is raised once per streak. A run that shares a day
+  with a streak already raised (grown backwards by a late entry, merged,
+  split by a correction) is the same streak and raises only what is new.
 - The current streak is the latest run, when at most ``grace`` open days at the
   end (today, yesterday...) are still unknown — daily entries often come in the
   next morning. Longer silence means there is no current streak to report.
@@ -26,8 +28,9 @@ Rules, in Japanese terms with English explanations:
 
 ``evaluate`` walks from the newest day backwards over open days and stops at
 the first day that ends the latest streak (or, given the previous evaluation,
-at the previous evaluation's day), so its cost depends on the streak and on
-the time since the last sweep, not on years of history.
+at the previous evaluation's day, or the earliest day entered late), so its
+cost depends on the streak and on the time since the last sweep, not on years
+of history (benchmarks/bench_streaks.py).
 """
 
 from __future__ import annotations
@@ -190,6 +193,8 @@ KEEP_RAISED = 16
 
 @dataclass(frozen=True)
 class Evaluation:
+    """The current streak, the new signals (by day), the state to keep, and the runs read."""
+
     streak: Streak
     signals: tuple[Signal, ...]
     state: AlertState
@@ -221,10 +226,10 @@ def evaluate(
 
     ``open_days_desc`` must be the open days from ``as_of`` going back:
     ``Calendar.open_days_backwards`` for one facility, or
-    ``Calendar.open_days_backwards_placed`` across a child's transfers. Every run of absences that ended
-    after ``previous.evaluated_through`` (or after ``since`` on a first
-    evaluation) is checked, so a run entered late, after the child was back,
-    still raises its signals. ``changed_from`` is the earliest day whose
+    ``Calendar.open_days_backwards_placed`` across a child's transfers.
+    Every run of absences that ended after ``previous.evaluated_through``
+    (or after ``since`` on a first evaluation) is checked, so a run that
+    ended between two sweeps still raises its signals. ``changed_from`` is the earliest day whose
     entry was made or corrected since the previous evaluation (the sweep
     knows it from the entries' timestamps): the walk then reaches back to it,
     so a week entered late is counted too. A run that shares a day with a
