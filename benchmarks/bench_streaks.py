@@ -34,7 +34,7 @@ import random
 import time
 
 from webapp.alerts.streaks import AlertState, Attendance, DayEntry, Level, evaluate
-from webapp.calendar import Calendar, Closure, InMemoryFacilityDays, JapaneseHolidays
+from webapp.closed_days import Calendar, Closure, InMemoryFacilityDays, JapaneseHolidays
 
 AS_OF = dt.date(2026, 11, 26)
 FACILITIES = 500
@@ -120,7 +120,7 @@ def measure(years: int, children: int, repeat: int) -> dict[str, float]:
     return {
         "entries": sum(len(e) for _, e in kids),
         "alerts": alerts,
-        "calendar": calendar_time,
+        "closed_days": calendar_time,
         "cold": timed(cold, repeat),
         "nightly": timed(nightly, repeat),
         "full rescan": timed(full, 1),
@@ -140,7 +140,7 @@ def main() -> None:
     print(f"{'':14}{'1 year':>12}{'10 years':>12}{'ratio':>8}")
     for key in ("entries", "alerts"):
         print(f"{key:14}{results[1][key]:>12,}{results[10][key]:>12,}")
-    for key in ("calendar", "cold", "nightly", "full rescan", "baseline"):
+    for key in ("closed_days", "cold", "nightly", "full rescan", "baseline"):
         one, ten = results[1][key], results[10][key]
         print(f"{key:14}{one * 1000:>10.1f}ms{ten * 1000:>10.1f}ms{ten / one:>8.2f}")
     per_child = results[10]["nightly"] / args.children * 1e6

@@ -60,7 +60,7 @@ DEFAULTS: dict[str, str] = {
     # Messages one `jobs run` sends at most (the timer comes back soon).
     "mimamori.mail_batch_size": "500",
     "tm.manager_hook": "pyramid_tm.explicit_manager",
-    # Closed-day calendar (webapp.calendar): "japan" asks the holidays package;
+    # Closed-day calendar (webapp.closed_days): "japan" asks the holidays package;
     # "none" or "fixed:2026-05-06 ..." is the fake. Weekly closed days per
     # facility type override the documented defaults, e.g. "nursery=sun".
     "mimamori.holidays": "japan",

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyramid.config import Configurator
 
-from webapp.calendar import Calendar, Closure, FixedHolidays, InMemoryFacilityDays, calendar_for
-from webapp.calendar import includeme as calendar_includeme
-from webapp.calendar.services import SAT, SUN, parse_weekly_setting
-from webapp.calendar.sources import JapaneseHolidays, parse_holiday_setting
+from webapp.closed_days import Calendar, Closure, FixedHolidays, InMemoryFacilityDays, calendar_for
+from webapp.closed_days import includeme as calendar_includeme
+from webapp.closed_days.services import SAT, SUN, parse_weekly_setting
+from webapp.closed_days.sources import JapaneseHolidays, parse_holiday_setting
 
 pytestmark = pytest.mark.req("F-DAILY")
 

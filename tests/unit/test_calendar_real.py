@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from webapp.calendar import Calendar, Closure, InMemoryFacilityDays, JapaneseHolidays
+from webapp.closed_days import Calendar, Closure, InMemoryFacilityDays, JapaneseHolidays
 
 pytestmark = pytest.mark.req("F-DAILY")
 

@@ -17,7 +17,7 @@ from webapp.alerts.streaks import (
     current_streak,
     evaluate,
 )
-from webapp.calendar import Calendar, Closure, FixedHolidays, InMemoryFacilityDays
+from webapp.closed_days import Calendar, Closure, FixedHolidays, InMemoryFacilityDays
 
 pytestmark = pytest.mark.req("F-ALERT")
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from webapp.alerts.streaks import UNRECORDED_GRACE, Attendance, DayEntry, SignalKind, Thresholds, current_streak, evaluate
-from webapp.calendar import Calendar, Closure, FixedHolidays, InMemoryFacilityDays
+from webapp.closed_days import Calendar, Closure, FixedHolidays, InMemoryFacilityDays
 
 pytestmark = pytest.mark.req("F-ALERT")
 

@@ -12,7 +12,7 @@ WEBAPP = pathlib.Path(__file__).resolve().parents[2] / "webapp"
 # Lower areas may not import higher ones (DESIGN.md §13).
 # mail needs nothing above db and audit; jobs may use every area, like imports.
 # The calendar needs nothing but settings; alerts count streaks over reports' data.
-AREA_ORDER = ["calendar", "mail", "organisations", "accounts", "children", "reports", "alerts", "imports", "jobs"]
+AREA_ORDER = ["closed_days", "mail", "organisations", "accounts", "children", "reports", "alerts", "imports", "jobs"]
 
 
 def module_name(path: pathlib.Path) -> str:

@@ -6,7 +6,7 @@ Rules, in Japanese terms with English explanations:
   早退 left early. 遅刻 and 早退 mean the child was seen: they end a streak
   like 出席. A day with no entry is 未入力 (unknown), never an absence.
 - 連続欠席 (absence streak): consecutive open days (開所日, see
-  ``webapp.calendar``) each entered as 欠席. Closed days (休業日: weekends,
+  ``webapp.closed_days``) each entered as 欠席. Closed days (休業日: weekends,
   祝日, 年末年始, 夏休み...) are skipped — they neither count nor break —
   so a streak crosses weekends, holidays, month and year ends. An unknown open
   day inside a run ends it: we count only what the facility recorded.

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from webapp.calendar.sources import HolidaySource
+from webapp.closed_days.sources import HolidaySource
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 WEEKDAY_NAMES = {"mon": MON, "tue": TUE, "wed": WED, "thu": THU, "fri": FRI, "sat": SAT, "sun": SUN}

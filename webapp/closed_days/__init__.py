@@ -29,14 +29,14 @@ only on open days.
 
 from __future__ import annotations
 
-from webapp.calendar.services import (
+from webapp.closed_days.services import (
     Calendar,
     Closure,
     FacilityDays,
     InMemoryFacilityDays,
     parse_weekly_setting,
 )
-from webapp.calendar.sources import FixedHolidays, JapaneseHolidays, parse_holiday_setting
+from webapp.closed_days.sources import FixedHolidays, JapaneseHolidays, parse_holiday_setting
 
 __all__ = [
     "Calendar",
