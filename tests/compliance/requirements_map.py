@@ -35,6 +35,8 @@ MECHANISMS = {
 # mounts and the clock are the machine's. Listed in every report as not run
 # until the inventory has a VM host.
 NEEDS_VM = [
+    ("T-SP 17", "auditd running with its rules loaded (as O-LOGKEEP below)"),
+    ("T-SP 18", "clock discipline on a real kernel (as O-TIME below)"),
     ("O-LOGKEEP", "auditd running with the rules for identity files, sudoers, time changes, "
                   "logins and sessions, module loading loaded (auditctl -l)"),
     ("O-FW", "kernel-wide sysctls of 60-mimamori-kernel.conf in force (kernel.*, fs.*)"),
