@@ -199,5 +199,13 @@ def record_view(session: Session, actor: Actor, entity: str, entity_id, child_id
 
 
 def install_recorder(session_factory) -> None:
-    if not event.contains(session_factory, "after_flush", _after_flush):
-        event.listen(session_factory, "after_flush", _after_flush)
+    """Listen on ``session_factory`` once (the app and a test may both install it).
+
+    The mark lives on the factory itself. ``event.contains`` is not used for
+    this: SQLAlchemy's event registry is keyed by object ids, and a new
+    factory that reuses a collected one's id could look "already installed".
+    """
+    if getattr(session_factory, "_mimamori_change_recorder", False):
+        return
+    event.listen(session_factory, "after_flush", _after_flush)
+    session_factory._mimamori_change_recorder = True
