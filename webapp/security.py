@@ -12,7 +12,6 @@ import datetime as dt
 
 from pyramid.security import Allowed, Denied
 from pyramid.csrf import CookieCSRFStoragePolicy
-from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.tweens import EXCVIEW
 
 from webapp.accounts.second_factor import SecondFactorService, required_roles
@@ -133,10 +132,6 @@ def security_headers_tween_factory(handler, registry):
         return response
 
     return tween
-
-
-def redirect_to_login(request):
-    return HTTPSeeOther(request.route_url("login", _query={"next": request.path_qs}))
 
 
 def includeme(config):
