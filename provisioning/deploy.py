@@ -10,7 +10,7 @@ from pyinfra import host
 
 from lib import secrets
 from lib.barrier import barrier
-from roles import app, base, certificates, common, db, lb, logging, pebble
+from roles import app, base, certificates, common, db, etcd, lb, logging, pebble
 
 secrets.ensure(host.data.env)
 
@@ -21,6 +21,8 @@ base.configure()
 logging.configure()
 if "acme_lab" in host.groups:
     pebble.configure()
+if "etcd" in host.groups:
+    etcd.configure()
 if "db" in host.groups:
     db.configure()
 barrier("database and ACME CA")
@@ -30,3 +32,6 @@ barrier("app nodes")
 if "lb" in host.groups:
     lb.configure()
     certificates.configure()
+if "db" in host.groups:
+    # After the app's migrations (previous phase): the audit table exists now.
+    db.grant_after_migrate()

@@ -23,11 +23,14 @@ def _host(name, address, **data):
 
 lb = [_host("lb1", "10.77.0.11"), _host("lb2", "10.77.0.12")]
 app = [_host("app1", "10.77.0.21"), _host("app2", "10.77.0.22")]
-db = [_host("db1", "10.77.0.31")]
-# Hosts of later issues (db2: Patroni replica, backup1: pgBackRest, mon1:
-# monitoring) get the common role now, and mon1 runs the lab's ACME CA.
+# PostgreSQL under Patroni; the first bootstraps the cluster (roles/db).
+db = [_host("db1", "10.77.0.31"), _host("db2", "10.77.0.32")]
+# Hosts of later issues (backup1: pgBackRest, mon1: monitoring) get the common
+# role now, and mon1 runs the lab's ACME CA.
 acme_lab = [_host("mon1", "10.77.0.51")]
-other = [_host("db2", "10.77.0.32"), _host("backup1", "10.77.0.41")]
+other = [_host("backup1", "10.77.0.41")]
+# The three etcd members Patroni keeps its leader key in (roles/etcd).
+etcd = db + acme_lab
 
 # mon1 also carries the monitoring role's firewall ports and receives the logs.
 mon = acme_lab

@@ -11,8 +11,10 @@ def _host(name, address):
 
 lb = [_host("lb1", "203.0.113.11"), _host("lb2", "203.0.113.12")]
 app = [_host("app1", "203.0.113.21"), _host("app2", "203.0.113.22")]
-db = [_host("db1", "203.0.113.31")]
-other = [_host("db2", "203.0.113.32"), _host("backup1", "203.0.113.41"),
-         _host("mon1", "203.0.113.51")]
+db = [_host("db1", "203.0.113.31"), _host("db2", "203.0.113.32")]
+mon = [_host("mon1", "203.0.113.51")]
+other = [_host("backup1", "203.0.113.41")]
+# The three etcd members Patroni keeps its leader key in (roles/etcd).
+etcd = db + mon
 
-production = lb + app + db + other
+production = lb + app + db + mon + other

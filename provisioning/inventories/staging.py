@@ -10,8 +10,10 @@ def _host(name, address):
 
 lb = [_host("stg-lb1", "192.0.2.11"), _host("stg-lb2", "192.0.2.12")]
 app = [_host("stg-app1", "192.0.2.21"), _host("stg-app2", "192.0.2.22")]
-db = [_host("stg-db1", "192.0.2.31")]
-other = [_host("stg-db2", "192.0.2.32"), _host("stg-backup1", "192.0.2.41"),
-         _host("stg-mon1", "192.0.2.51")]
+db = [_host("stg-db1", "192.0.2.31"), _host("stg-db2", "192.0.2.32")]
+mon = [_host("stg-mon1", "192.0.2.51")]
+other = [_host("stg-backup1", "192.0.2.41")]
+# The three etcd members Patroni keeps its leader key in (roles/etcd).
+etcd = db + mon
 
-staging = lb + app + db + other
+staging = lb + app + db + mon + other

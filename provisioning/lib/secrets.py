@@ -34,6 +34,13 @@ PASSWORDS = {
     "db-app-password": 40,
     "session-secret": 64,
     "vrrp-auth": 8,
+    # The database cluster (roles/db): Patroni's superuser, replication and
+    # pg_rewind roles, the migrations' owner-side login, Patroni's REST API.
+    "db-superuser-password": 40,
+    "db-replication-password": 40,
+    "db-rewind-password": 40,
+    "db-migrate-password": 40,
+    "patroni-rest-password": 40,
 }
 
 

@@ -149,7 +149,7 @@ def test_operators_can_drain_an_app_node_through_the_runtime_api(acme_ca):
 
 def test_database_refuses_connections_without_tls():
     # The app node has the PostgreSQL client from the base image; pg_hba has only hostssl lines.
-    out = on("app1", "psql 'host=db1 dbname=mimamori user=mimamori sslmode=disable "
+    out = on("app1", "psql 'host=db1 dbname=mimamori user=mimamori_app sslmode=disable "
                      "connect_timeout=5' -c 'select 1' 2>&1", check=False)
     assert "no encryption" in out
 
@@ -158,7 +158,7 @@ def test_app_talks_to_the_database_with_verified_tls():
     secrets_env = on("app1", "cat /etc/mimamori/secrets.env")
     assert "sslmode=verify-full" in secrets_env
     stat = on("db1", "sudo -u postgres psql -Atc \"select count(*) from pg_stat_ssl s "
-                     "join pg_stat_activity a using (pid) where a.usename = 'mimamori' and s.ssl\"")
+                     "join pg_stat_activity a using (pid) where a.usename = 'mimamori_app' and s.ssl\"")
     assert int(stat.strip()) >= 1
 
 

@@ -16,20 +16,31 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets, topology, wheels
+from roles import db
 
 HERE = Path(__file__).parent
 BASE = "/opt/mimamori"
 STATE = "/var/lib/mimamori"
 
 
-def database_url(env: str) -> str:
+def database_url(env: str, user: str | None = None, password_name: str = "db-app-password") -> str:
     d = host.data
-    password = quote(secrets.password(env, "db-app-password"), safe="")
+    password = quote(secrets.password(env, password_name), safe="")
+    # Every database node, and libpq picks the one that accepts writes
+    # (target_session_attrs=read-write): after a failover the pool's next
+    # connection finds the new primary, with no restart and no virtual address.
+    # SQLAlchemy hands repeated host= parameters to psycopg/libpq as one list.
+    hosts = "&".join(f"host={name}:5432" for name in topology.names("db"))
     # verify-full: the app checks the database's certificate and name against
     # the internal CA, so a host on the network cannot pose as the database.
+    # connect_timeout, tcp_user_timeout and keepalives: a node that died or was
+    # cut off costs seconds (connect, pool pre-ping, a query in flight), not the
+    # kernel's TCP timeouts of minutes.
     return (
-        f"postgresql+psycopg://{d.db_user}:{password}@{d.db_host}:5432/{d.db_name}"
-        f"?sslmode=verify-full&sslrootcert=/etc/mimamori/internal-ca.crt"
+        f"postgresql+psycopg://{user or db.APP_ROLE}:{password}@/{d.db_name}?{hosts}"
+        f"&target_session_attrs=read-write&connect_timeout=3&tcp_user_timeout=5000"
+        f"&keepalives_idle=5&keepalives_interval=2&keepalives_count=3"
+        f"&sslmode=verify-full&sslrootcert=/etc/mimamori/internal-ca.crt"
     )
 
 
@@ -93,6 +104,14 @@ def configure():
         dest="/etc/mimamori/secrets.env",
         mode="0600",
     )
+    # Migrations run as the owner-side login (roles/db), never as the app's role.
+    files.put(
+        name="Install the migrations' database login",
+        src=StringIO(f"MIMAMORI_DATABASE_URL="
+                     f"{database_url(env, 'mimamori_migrate', 'db-migrate-password')}\n"),
+        dest="/etc/mimamori/migrate.env",
+        mode="0600",
+    )
     unit = files.template(
         name="Install the application service",
         src=str(HERE / "templates/mimamori.service.j2"),
@@ -112,14 +131,25 @@ def configure():
     if first_app_node and not host.get_fact(File, path=f"{STATE}/migrated/{key}"):
         server.shell(
             name="Apply database migrations",
-            commands=[f"{run_as_service} migrate", f"touch {STATE}/migrated/{key}"],
+            # The second EnvironmentFile's URL overrides the app's: the owner-side login.
+            commands=[run_as_service.replace(
+                          "-p EnvironmentFile=/etc/mimamori/secrets.env ",
+                          "-p EnvironmentFile=/etc/mimamori/secrets.env "
+                          "-p EnvironmentFile=/etc/mimamori/migrate.env ") + " migrate",
+                      f"touch {STATE}/migrated/{key}"],
         )
     if first_app_node and host.data.app_demo_data and not host.get_fact(
         File, path=f"{STATE}/demo-data.loaded"
     ):
         server.shell(
             name="Load demo data (lab only)",
-            commands=[f"{run_as_service} demo-data --scale small > {STATE}/demo-logins.txt",
+            # As the owner-side login too: the bulk load resets sequences (setval),
+            # which the app's role may not do.
+            commands=[run_as_service.replace(
+                          "-p EnvironmentFile=/etc/mimamori/secrets.env ",
+                          "-p EnvironmentFile=/etc/mimamori/secrets.env "
+                          "-p EnvironmentFile=/etc/mimamori/migrate.env ")
+                      + f" demo-data --scale small > {STATE}/demo-logins.txt",
                       f"touch {STATE}/demo-data.loaded"],
         )
 
