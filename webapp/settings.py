@@ -60,6 +60,10 @@ DEFAULTS: dict[str, str] = {
     # Messages one `jobs run` sends at most (the timer comes back soon).
     "mimamori.mail_batch_size": "500",
     "tm.manager_hook": "pyramid_tm.explicit_manager",
+    # pyramid_tm would otherwise ask for the user before the exception view
+    # runs: with the database gone (a failover) that lookup fails outside it
+    # and the client gets a bare 500 instead of the 503 page.
+    "tm.annotate_user": "false",
     # Closed-day calendar (webapp.closed_days): "japan" asks the holidays package;
     # "none" or "fixed:2026-05-06 ..." is the fake. Weekly closed days per
     # facility type override the documented defaults, e.g. "nursery=sun".

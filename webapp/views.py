@@ -155,6 +155,19 @@ def bad_csrf(exc, request):
     return {}
 
 
+@exception_view_config(sa.exc.OperationalError, renderer="errors/unavailable.html")
+@exception_view_config(sa.exc.InterfaceError, renderer="errors/unavailable.html")
+def database_unavailable(exc, request):
+    """The database could not be reached or dropped the connection, as during a
+    failover (runbooks/database-ha.md): the transaction was rolled back whole,
+    so say so and ask for a retry, with 503 rather than a 500."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                type(exc.orig if getattr(exc, "orig", None) is not None else exc).__name__)
+    request.response.status = 503
+    request.response.headers["Retry-After"] = "30"
+    return {}
+
+
 @exception_view_config(Exception, renderer="errors/server.html")
 def server_error(exc, request):
     log.exception("unhandled error on %s %s", request.method, request.path)

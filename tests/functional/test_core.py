@@ -26,6 +26,30 @@ def test_healthz_is_503_when_the_database_is_unreachable(settings, clock, db):
     assert "unavailable" in response.text
 
 
+@pytest.mark.req("O-REDUNDANT")
+def test_a_lost_database_gives_a_clear_503_page_not_a_500(settings, clock, db):
+    """During a failover the app answers 503 with a Japanese explanation that
+    nothing was saved, and never renders the page that needs the database."""
+    from sqlalchemy.orm import sessionmaker
+    from webtest import TestApp
+
+    from webapp.config import configure
+    from webapp.settings import build_settings
+
+    broken = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_pre_ping=False)
+    settings = dict(settings, **{"mimamori.db_session_factory": sessionmaker(bind=broken)})
+    app = TestApp(configure(build_settings(settings, environ={})).make_wsgi_app(),
+                  extra_environ={"wsgi.url_scheme": "https", "REMOTE_ADDR": "192.0.2.10"})
+    app.set_cookie("mimamori_session", "a-session-token-the-database-would-look-up")
+    page = app.get("/account/password", status=503)
+    assert page.headers["Retry-After"] == "30"
+    assert "この操作は保存されていません" in page.text
+    assert "ログアウト" not in page.text  # the standalone page, not base.html
+    # A form sent during the switch: the same page, not a half-done save.
+    posted = app.post("/account/password", {"csrf_token": "t", "current_password": "x"}, status=503)
+    assert "この操作は保存されていません" in posted.text
+
+
 @pytest.mark.req("S-AUTH")
 def test_login_and_logout_end_the_server_side_session(app, make, db):
     account = make.account("facility")

@@ -50,6 +50,12 @@ def demo_facility_login() -> tuple[str, str]:
 
 @pytest.mark.req("F-MONTHLY", "S-TLS")
 def test_facility_logs_in_and_submits_a_monthly_report(acme_ca):
+    log_in_and_submit_a_report(acme_ca)
+
+
+def log_in_and_submit_a_report(acme_ca: str) -> None:
+    """The whole write path through the VIP; the database drills call it too,
+    to prove the app writes again after a failover without a restart."""
     login, password = demo_facility_login()
     s = requests.Session()
     # Only the lab's ACME root may vouch for the site: no CA bundle or proxy

@@ -174,7 +174,9 @@ def configure():
     first = topology.names("db")[:1] == [host.name]
     # Whether this node already had a cluster before this deploy (planning time).
     existed = host.get_fact(File, path=f"{DATA_DIR}/PG_VERSION") is not None
-    wait_leader = (f"for i in $(seq 120); do curl -sf -o /dev/null http://{host.data.ssh_hostname}:8008/primary"
+    # Bootstrapping (initdb, first checkpoint) takes seconds on an idle host and
+    # minutes on a loaded CI machine: wait generously, fail loudly.
+    wait_leader = (f"for i in $(seq 480); do curl -sf -o /dev/null http://{host.data.ssh_hostname}:8008/primary"
                    " && exit 0; sleep 0.5; done; echo 'no leader' >&2; exit 1")
     if first:
         server.shell(name="Start Patroni on the first node and wait for it to lead",
@@ -185,10 +187,10 @@ def configure():
             name="Start Patroni on the other nodes and wait for them to stream",
             # pyinfra may run this beside the first node's start: wait for a
             # leader first, so this node can only ever join as a replica.
-            commands=[f"for i in $(seq 240); do curl -sf -o /dev/null http://{topology.addresses('db')[0]}:8008/primary"
+            commands=[f"for i in $(seq 600); do curl -sf -o /dev/null http://{topology.addresses('db')[0]}:8008/primary"
                       " && break; sleep 0.5; done",
                       "systemctl start patroni",
-                      f"for i in $(seq 240); do curl -sf -o /dev/null http://{host.data.ssh_hostname}:8008/replica"
+                      f"for i in $(seq 600); do curl -sf -o /dev/null http://{host.data.ssh_hostname}:8008/replica"
                       " && exit 0; sleep 0.5; done; echo 'replica not streaming' >&2; exit 1"],
             _if=lambda: not existed,
         )
