@@ -153,8 +153,22 @@ def configure():
                       f"touch {STATE}/demo-data.loaded"],
         )
 
-    systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
+    # Periodic work (alert sweep, reminders, mail outbox) on every node; the
+    # PostgreSQL advisory lock in `mimamori jobs run` lets exactly one work.
+    jobs_units = [
+        files.template(name="Install the periodic jobs service",
+                       src=str(HERE / "templates/mimamori-jobs.service.j2"),
+                       dest="/etc/systemd/system/mimamori-jobs.service", mode="0644"),
+        files.template(name="Install the periodic jobs timer",
+                       src=str(HERE / "templates/mimamori-jobs.timer.j2"),
+                       dest="/etc/systemd/system/mimamori-jobs.timer", mode="0644",
+                       interval=host.data.get("app_jobs_interval", "2min")),
+    ]
+    systemd.daemon_reload(name="Reload systemd units",
+                          _if=lambda: unit.did_change() or any(u.did_change() for u in jobs_units))
     systemd.service(name="Start and enable the application", service="mimamori.service",
+                    running=True, enabled=True)
+    systemd.service(name="Start and enable the periodic jobs timer", service="mimamori-jobs.timer",
                     running=True, enabled=True)
     # One node at a time, each back on /healthz (and given the load balancers'
     # two 1 s checks to see it) before the next goes down, so HAProxy always
