@@ -25,6 +25,9 @@ def configure(settings: dict) -> Configurator:
     # The mail outbox (F-NOTIFY): areas queue email in their own transaction.
     config.include(".mail")
 
+    # The closed-day calendar (holiday source, weekly rules) that daily attendance and alerts read.
+    config.include(".closed_days")
+
     # Security: client address and proxy trust, identity, permissions, CSRF, headers.
     config.include(".netaddr")
     config.include(".security")
@@ -42,6 +45,9 @@ def configure(settings: dict) -> Configurator:
     config.include(".children")
     config.include(".reports")
     config.include(".imports")
+    # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
+    config.include(".attendance")
+    config.include(".help")
 
     config.commit()
     return config

@@ -69,3 +69,6 @@ def includeme(config):
     config.add_route("admin.import", "/admin/import")
     config.add_route("admin.mail", "/admin/mail")
     config.add_route("admin.mail_requeue", "/admin/mail/requeue")
+
+    # Help pages for every logged-in role (templates/help/<topic>.html; "index" lists them)
+    config.add_route("help", "/help/{topic}")

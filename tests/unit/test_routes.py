@@ -100,4 +100,5 @@ PINNED_ROUTES = {
     "admin.import": "/admin/import",
     "admin.mail": "/admin/mail",
     "admin.mail_requeue": "/admin/mail/requeue",
+    "help": "/help/{topic}",
 }

@@ -1,0 +1,1 @@
+"""Views of daily attendance (filled in by the daily screen)."""
