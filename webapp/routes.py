@@ -72,3 +72,14 @@ def includeme(config):
 
     # Help pages for every logged-in role (templates/help/<topic>.html; "index" lists them)
     config.add_route("help", "/help/{topic}")
+
+    # Daily attendance (F-DAILY): facility staff (their facility) and admin enter a day;
+    # a child's last 60 days for every role that may see the child
+    config.add_route("attendance.home", "/attendance")
+    config.add_route("attendance.day", "/attendance/facilities/{facility_id:\\d+}/{day}")
+    config.add_route("attendance.child", "/attendance/children/{child_id:\\d+}")
+    # Centre: a facility's day, read-only
+    config.add_route("centre.attendance_day", "/centre/facilities/{facility_id:\\d+}/attendance/{day}")
+    # Facility staff (their facility) and admin: closures and extra open days
+    config.add_route("closures.list", "/facilities/{facility_id:\\d+}/closures")
+    config.add_route("closures.delete", "/facilities/{facility_id:\\d+}/closures/delete")

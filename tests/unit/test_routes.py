@@ -101,4 +101,10 @@ PINNED_ROUTES = {
     "admin.mail": "/admin/mail",
     "admin.mail_requeue": "/admin/mail/requeue",
     "help": "/help/{topic}",
+    "attendance.home": "/attendance",
+    "attendance.day": "/attendance/facilities/{facility_id:\\d+}/{day}",
+    "attendance.child": "/attendance/children/{child_id:\\d+}",
+    "centre.attendance_day": "/centre/facilities/{facility_id:\\d+}/attendance/{day}",
+    "closures.list": "/facilities/{facility_id:\\d+}/closures",
+    "closures.delete": "/facilities/{facility_id:\\d+}/closures/delete",
 }

@@ -8,3 +8,4 @@ centre through the children scope.
 
 def includeme(config):
     config.scan(".views")
+    config.scan(".closure_views")
