@@ -83,3 +83,6 @@ def includeme(config):
     # Facility staff (their facility) and admin: closures and extra open days
     config.add_route("closures.list", "/facilities/{facility_id:\\d+}/closures")
     config.add_route("closures.delete", "/facilities/{facility_id:\\d+}/closures/delete")
+
+    # A child's timeline and attendance calendar, one month a page (F-DASH; scoped)
+    config.add_route("child.timeline", "/children/{child_id:\\d+}/timeline")

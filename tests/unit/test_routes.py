@@ -107,4 +107,5 @@ PINNED_ROUTES = {
     "centre.attendance_day": "/centre/facilities/{facility_id:\\d+}/attendance/{day}",
     "closures.list": "/facilities/{facility_id:\\d+}/closures",
     "closures.delete": "/facilities/{facility_id:\\d+}/closures/delete",
+    "child.timeline": "/children/{child_id:\\d+}/timeline",
 }
