@@ -51,6 +51,10 @@ class Permission(enum.StrEnum):
     ADMIN_IMPORT = "admin:import"
     # Admin and auditor: access log and change records.
     AUDIT_READ = "audit:read"
+    # Centre: see alerts (absence streaks, no-contact absences) of its children.
+    ALERTS_VIEW = "alerts:view"
+    # Centre: acknowledge and resolve alerts.
+    ALERTS_HANDLE = "alerts:handle"
     # Facility and admin: enter a facility's daily attendance (日々の出欠, F-DAILY).
     ATTENDANCE_ENTER = "attendance:enter"
     # Facility, centre and admin: read daily attendance in scope.
@@ -82,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHILDREN_MANAGE,
             Permission.REPORTS_REVIEW,
             Permission.ATTENDANCE_VIEW,
+            Permission.ALERTS_VIEW,
+            Permission.ALERTS_HANDLE,
             Permission.REPORTS_EXPORT,
         }
     ),

@@ -45,11 +45,11 @@ def configure(settings: dict) -> Configurator:
     config.include(".children")
     config.include(".reports")
     config.include(".imports")
+    # Alerts from absence streaks (F-ALERT): the caseworker's list and the menu badge.
+    config.include(".alerts")
     # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
     config.include(".attendance")
     config.include(".help")
-    # A child's timeline and attendance calendar (F-DASH): reads every area above, so it comes last.
-    config.include(".timeline")
 
     config.commit()
     return config

@@ -84,5 +84,8 @@ def includeme(config):
     config.add_route("closures.list", "/facilities/{facility_id:\\d+}/closures")
     config.add_route("closures.delete", "/facilities/{facility_id:\\d+}/closures/delete")
 
-    # A child's timeline and attendance calendar, one month a page (F-DASH; scoped)
-    config.add_route("child.timeline", "/children/{child_id:\\d+}/timeline")
+    # Centre: alerts raised by the absence sweep (scoped), acknowledge and resolve
+    config.add_route("alerts.list", "/alerts")
+    config.add_route("alert.detail", "/alerts/{alert_id:\\d+}")
+    config.add_route("alert.acknowledge", "/alerts/{alert_id:\\d+}/acknowledge")
+    config.add_route("alert.resolve", "/alerts/{alert_id:\\d+}/resolve")

@@ -51,7 +51,11 @@ def world(make, db):
 
     report(child_in, facility_in, accounts[Role.FACILITY])
     report_out = report(child_out, facility_out, other_account)
+    # Alerts (F-ALERT): one in scope, one foreign.
+    make.alert(child_in)
+    alert_out = make.alert(child_out)
     foreign_ids = {
+        "alert_id": alert_out.id,
         "child_id": child_out.id,
         "report_id": report_out.id,
         "facility_id": facility_out.id,

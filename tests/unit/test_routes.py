@@ -107,5 +107,8 @@ PINNED_ROUTES = {
     "centre.attendance_day": "/centre/facilities/{facility_id:\\d+}/attendance/{day}",
     "closures.list": "/facilities/{facility_id:\\d+}/closures",
     "closures.delete": "/facilities/{facility_id:\\d+}/closures/delete",
-    "child.timeline": "/children/{child_id:\\d+}/timeline",
+    "alerts.list": "/alerts",
+    "alert.detail": "/alerts/{alert_id:\\d+}",
+    "alert.acknowledge": "/alerts/{alert_id:\\d+}/acknowledge",
+    "alert.resolve": "/alerts/{alert_id:\\d+}/resolve",
 }
