@@ -50,6 +50,8 @@ def configure(settings: dict) -> Configurator:
     # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
     config.include(".attendance")
     config.include(".help")
+    # A child's timeline and attendance calendar (F-DASH): reads every area above, so it comes last.
+    config.include(".timeline")
 
     config.commit()
     return config

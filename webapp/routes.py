@@ -89,3 +89,6 @@ def includeme(config):
     config.add_route("alert.detail", "/alerts/{alert_id:\\d+}")
     config.add_route("alert.acknowledge", "/alerts/{alert_id:\\d+}/acknowledge")
     config.add_route("alert.resolve", "/alerts/{alert_id:\\d+}/resolve")
+
+    # A child's timeline and attendance calendar, one month a page (F-DASH; scoped)
+    config.add_route("child.timeline", "/children/{child_id:\\d+}/timeline")

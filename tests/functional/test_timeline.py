@@ -243,3 +243,21 @@ def test_queries_per_page_do_not_grow_with_the_months_of_history(app, make, db, 
         assert len(timeline_texts(page)) == 4 + months  # 4 Wednesdays so far, every report submitted 11/2
         counts.append(len(statements))
     assert counts[0] > 0 and counts[0] == counts[1], counts
+
+
+@pytest.mark.req("F-ALERT")
+def test_alerts_are_on_the_centres_timeline_only(app, make, db, login_as, world):
+    from webapp.alerts.models import AlertStatus
+
+    child = world["child"]
+    alert = make.alert(child, raised_at=dt.datetime(2026, 11, 20, 0, tzinfo=UTC), status=AlertStatus.RESOLVED,
+                       resolved_at=dt.datetime(2026, 11, 24, 0, tzinfo=UTC), resolved_by_id=world["caseworker"].id,
+                       resolution_note="電話で保護者と話した")
+    login_as(world["caseworker"])
+    page = app.get(f"/children/{child.id}/timeline?month=2026-11")
+    texts = timeline_texts(page)
+    assert "アラート対応済" in texts[0] and "電話で保護者と話した" in texts[0]
+    assert "アラート発生" in texts[1]
+    assert page.html.select("ol.timeline li")[0].select_one("a")["href"].endswith(f"/alerts/{alert.id}")
+    login_as(world["staff"])
+    assert "アラート" not in " ".join(timeline_texts(app.get(f"/children/{child.id}/timeline?month=2026-11")))

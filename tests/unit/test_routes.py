@@ -111,4 +111,5 @@ PINNED_ROUTES = {
     "alert.detail": "/alerts/{alert_id:\\d+}",
     "alert.acknowledge": "/alerts/{alert_id:\\d+}/acknowledge",
     "alert.resolve": "/alerts/{alert_id:\\d+}/resolve",
+    "child.timeline": "/children/{child_id:\\d+}/timeline",
 }
