@@ -81,3 +81,26 @@ class Factory:
         self._add(MonthlyReportVersion(report=report, number=1, author_id=author.id,
                                        submitted_at=submitted_at, **content))
         return report
+
+    def alert(self, child: Child, kind="absence_warning", streak_id: dt.date = dt.date(2026, 11, 20), **kw):
+        """An alert as the sweep raises it (open, length 3 unless told)."""
+        from webapp.alerts.models import Alert, AlertStatus
+        from webapp.alerts.streaks import SignalKind
+        from webapp.db import utcnow
+
+        kw.setdefault("signal_day", streak_id + dt.timedelta(days=2))
+        kw.setdefault("streak_length", 3)
+        kw.setdefault("current_length", kw["streak_length"])
+        kw.setdefault("last_absent_day", kw["signal_day"])
+        kw.setdefault("raised_at", utcnow())
+        kw.setdefault("status", AlertStatus.OPEN)
+        kw.setdefault("facility_id", child.facility_id)
+        return self._add(Alert(child_id=child.id, kind=SignalKind(kind), streak_id=streak_id, **kw))
+
+    def attendance(self, child: Child, day: dt.date, status="present", recorder: Account | None = None, **kw):
+        """A current daily attendance entry (version 1 unless told), at the child's facility unless told."""
+        from webapp.attendance.models import AttendanceEntry
+
+        kw.setdefault("facility_id", child.facility_id)
+        recorder = recorder or self.account("admin")
+        return self._add(AttendanceEntry(child_id=child.id, day=day, status=status, recorded_by_id=recorder.id, **kw))

@@ -51,6 +51,16 @@ class Permission(enum.StrEnum):
     ADMIN_IMPORT = "admin:import"
     # Admin and auditor: access log and change records.
     AUDIT_READ = "audit:read"
+    # Centre: see alerts (absence streaks, no-contact absences) of its children.
+    ALERTS_VIEW = "alerts:view"
+    # Centre: acknowledge and resolve alerts.
+    ALERTS_HANDLE = "alerts:handle"
+    # Facility and admin: enter a facility's daily attendance (日々の出欠, F-DAILY).
+    ATTENDANCE_ENTER = "attendance:enter"
+    # Facility, centre and admin: read daily attendance in scope.
+    ATTENDANCE_VIEW = "attendance:view"
+    # Facility (its own) and admin: a facility's closures and extra open days (休業期間・特別開所日).
+    CLOSURES_MANAGE = "closures:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -63,6 +73,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ADMIN_MASTERS,
             Permission.ADMIN_ACCOUNTS,
             Permission.ADMIN_IMPORT,
+            Permission.ATTENDANCE_ENTER,
+            Permission.ATTENDANCE_VIEW,
+            Permission.CLOSURES_MANAGE,
             Permission.AUDIT_READ,
         }
     ),
@@ -72,6 +85,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHILDREN_VIEW,
             Permission.CHILDREN_MANAGE,
             Permission.REPORTS_REVIEW,
+            Permission.ATTENDANCE_VIEW,
+            Permission.ALERTS_VIEW,
+            Permission.ALERTS_HANDLE,
             Permission.REPORTS_EXPORT,
         }
     ),
@@ -80,6 +96,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACCOUNT_SELF,
             Permission.CHILDREN_VIEW,
             Permission.REPORTS_ENTER,
+            Permission.ATTENDANCE_ENTER,
+            Permission.ATTENDANCE_VIEW,
+            Permission.CLOSURES_MANAGE,
         }
     ),
     Role.AUDITOR: frozenset({Permission.ACCOUNT_SELF, Permission.AUDIT_READ}),

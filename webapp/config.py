@@ -25,6 +25,9 @@ def configure(settings: dict) -> Configurator:
     # The mail outbox (F-NOTIFY): areas queue email in their own transaction.
     config.include(".mail")
 
+    # The closed-day calendar (holiday source, weekly rules) that daily attendance and alerts read.
+    config.include(".closed_days")
+
     # Security: client address and proxy trust, identity, permissions, CSRF, headers.
     config.include(".netaddr")
     config.include(".security")
@@ -42,6 +45,13 @@ def configure(settings: dict) -> Configurator:
     config.include(".children")
     config.include(".reports")
     config.include(".imports")
+    # Alerts from absence streaks (F-ALERT): the caseworker's list and the menu badge.
+    config.include(".alerts")
+    # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
+    config.include(".attendance")
+    config.include(".help")
+    # A child's timeline and attendance calendar (F-DASH): reads every area above, so it comes last.
+    config.include(".timeline")
 
     config.commit()
     return config

@@ -29,6 +29,7 @@ from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
 from webapp.clock import JST
+from webapp import demo_attendance
 from webapp.demo_bulk import IdAllocator
 from webapp.demo_reports import ReportGenerator, months_back
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
@@ -176,6 +177,8 @@ class _Loader:
         ReportGenerator(self.ids, self.rng, self.now, latest).generate(
             children, facilities, caseworkers, facility_accounts
         )
+        demo_attendance.generate(self.ids, random.Random(self.rng.random()), self.now, children, facilities,
+                                 facility_accounts)
         self.ids.finish()
         return self.logins
 

@@ -69,3 +69,26 @@ def includeme(config):
     config.add_route("admin.import", "/admin/import")
     config.add_route("admin.mail", "/admin/mail")
     config.add_route("admin.mail_requeue", "/admin/mail/requeue")
+
+    # Help pages for every logged-in role (templates/help/<topic>.html; "index" lists them)
+    config.add_route("help", "/help/{topic}")
+
+    # Daily attendance (F-DAILY): facility staff (their facility) and admin enter a day;
+    # a child's last 60 days for every role that may see the child
+    config.add_route("attendance.home", "/attendance")
+    config.add_route("attendance.day", "/attendance/facilities/{facility_id:\\d+}/{day}")
+    config.add_route("attendance.child", "/attendance/children/{child_id:\\d+}")
+    # Centre: a facility's day, read-only
+    config.add_route("centre.attendance_day", "/centre/facilities/{facility_id:\\d+}/attendance/{day}")
+    # Facility staff (their facility) and admin: closures and extra open days
+    config.add_route("closures.list", "/facilities/{facility_id:\\d+}/closures")
+    config.add_route("closures.delete", "/facilities/{facility_id:\\d+}/closures/delete")
+
+    # Centre: alerts raised by the absence sweep (scoped), acknowledge and resolve
+    config.add_route("alerts.list", "/alerts")
+    config.add_route("alert.detail", "/alerts/{alert_id:\\d+}")
+    config.add_route("alert.acknowledge", "/alerts/{alert_id:\\d+}/acknowledge")
+    config.add_route("alert.resolve", "/alerts/{alert_id:\\d+}/resolve")
+
+    # A child's timeline and attendance calendar, one month a page (F-DASH; scoped)
+    config.add_route("child.timeline", "/children/{child_id:\\d+}/timeline")

@@ -72,6 +72,8 @@ DEFAULTS: dict[str, str] = {
     # Absence streaks in open days that raise a warning and an alert (F-ALERT).
     "mimamori.absence_warning_days": "3",
     "mimamori.absence_alert_days": "7",
+    # Monthly report reminders (F-REMIND): the early one this many days before the deadline (0: none).
+    "mimamori.reminder_days_before": "3",
 }
 
 # Environment variable -> setting. Anything secret should arrive this way.

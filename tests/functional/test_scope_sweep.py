@@ -51,7 +51,11 @@ def world(make, db):
 
     report(child_in, facility_in, accounts[Role.FACILITY])
     report_out = report(child_out, facility_out, other_account)
+    # Alerts (F-ALERT): one in scope, one foreign.
+    make.alert(child_in)
+    alert_out = make.alert(child_out)
     foreign_ids = {
+        "alert_id": alert_out.id,
         "child_id": child_out.id,
         "report_id": report_out.id,
         "facility_id": facility_out.id,
@@ -82,7 +86,12 @@ def swept_views(app):
         yield route, patterns[route], method, permission
 
 
+# Placeholders that name no object (a help topic, a day): any valid value will do.
+PLAIN_PLACEHOLDERS = {"topic": "index", "day": "2026-11-20"}
+
+
 def fill(pattern: str, ids: dict) -> str:
+    ids = {**PLAIN_PLACEHOLDERS, **ids}
     return re.sub(r"\{(\w+)(:[^}]*)?\}", lambda m: str(ids[m.group(1)]), pattern)
 
 
@@ -95,7 +104,7 @@ def test_no_route_reaches_an_object_outside_the_users_scope(app, world, role, db
     failures = []
     for route, pattern, method, permission in swept_views(app):
         url = fill(pattern, foreign_ids)
-        has_object = "{" in pattern and not set(re.findall(r"\{(\w+)", pattern)) <= {"period", "code"}
+        has_object = "{" in pattern and not set(re.findall(r"\{(\w+)", pattern)) <= {"period", "code", *PLAIN_PLACEHOLDERS}
         allowed = role_has(role, permission)
         for verb in ([method] if method else ["GET", "POST"]):
             if verb == "POST":

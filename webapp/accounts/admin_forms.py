@@ -45,6 +45,25 @@ def clean_role(raw):
                    mapping={"choices": "・".join(ROLE_LABELS[r] for r in Role)})
 
 
+EMAIL_MAX = 254
+
+
+def clean_email(raw):
+    """An optional notification address: plain ASCII ``name@domain`` (what the mail outbox accepts)."""
+    from webapp.mail.services import RecipientError, check_address
+
+    text = unicodedata.normalize("NFKC", raw).strip() if isinstance(raw, str) else ""
+    if not text:
+        return None, None
+    if len(text) > EMAIL_MAX:
+        return None, _("${max}文字以内で入力してください（現在${length}文字）。",
+                       mapping={"max": EMAIL_MAX, "length": len(text)})
+    try:
+        return check_address(text), None
+    except RecipientError:
+        return None, _("メールアドレスは name@example.jp の形式で、半角英数字で入力してください。")
+
+
 def validate_account(data, *, active_default: bool = True) -> Validator:
     """Login, display name, role and state. The organisation is resolved by the caller
     (an id from a form, a code from a CSV file) with :func:`organisation_error`."""
@@ -53,6 +72,7 @@ def validate_account(data, *, active_default: bool = True) -> Validator:
     v.field("display_name", clean_text, max_length=100, required=True)
     v.field("role", clean_role)
     v.field("active", clean_active, default=active_default)
+    v.field("email", clean_email)
     return v
 
 

@@ -84,7 +84,7 @@ class AccountAdminService:
             return None, None, {"login": duplicate}
         password = temporary_password()
         account = Account(login=values["login"], display_name=values["display_name"], role=values["role"],
-                          active=values["active"], must_change_password=True,
+                          active=values["active"], email=values.get("email"), must_change_password=True,
                           password_hash=self.passwords.hash(password))
         place_organisation(account, values["role"], values.get("centre_id"), values.get("facility_id"))
         errors = flush_unique(self.db, account, "login", duplicate)
@@ -99,6 +99,7 @@ class AccountAdminService:
         was_active = account.active
         for name in ("login", "display_name", "role", "active"):
             setattr(account, name, values[name])
+        account.email = values.get("email")
         place_organisation(account, values["role"], values.get("centre_id"), values.get("facility_id"))
         errors = flush_unique(self.db, account, "login", duplicate)
         if not errors and was_active and not account.active and self.sessions is not None:

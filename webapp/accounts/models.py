@@ -42,6 +42,8 @@ class Account(Model):
     recovery_codes: Mapped[str | None] = mapped_column(sa.Text)
     # The last TOTP time step accepted: codes of that step or earlier are refused (no replay).
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # Where notifications (alerts, reminders) go; optional. Emails carry no personal data (F-NOTIFY).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
 
     centre: Mapped[Centre | None] = relationship()
     facility: Mapped[Facility | None] = relationship()

@@ -115,7 +115,7 @@ def _validate_account_form(request, account=None):
 def _account_values(account, active=None):
     return {"login": account.login, "display_name": account.display_name, "role": account.role.value,
             "centre_id": account.centre_id or "", "facility_id": account.facility_id or "",
-            "active": active or ("1" if account.active else "0")}
+            "active": active or ("1" if account.active else "0"), "email": account.email or ""}
 
 
 def _get_account(request):

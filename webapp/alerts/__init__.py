@@ -1,6 +1,41 @@
-"""Alerts (F-ALERT): absence streaks today; the alert table, lifecycle and sweep come later.
+"""Alerts (F-ALERT): absence streaks, the alerts they raise, and the caseworker's screens.
 
 ``webapp.alerts.streaks`` holds the counting rules as pure functions over
-dates and enums, so the periodic sweep (``mimamori jobs run``) and the tests
-call the same code. This area sits above ``reports`` and uses ``calendar``.
+dates and enums; ``sweep`` runs them over the attendance entries for the job
+``alerts.sweep`` (``mimamori jobs run``) and raises alerts; ``services`` and
+``views`` are the caseworker's list, alert page, acknowledge and resolve. This
+area sits above ``reports`` and uses ``closed_days``. Nothing is imported here
+at module level: ``webapp.attendance`` imports ``streaks`` and must not pull
+the rest of the area in.
 """
+
+
+def _open_alert_count(request) -> int:
+    """Open alerts in the user's scope, for the menu badge (0 for roles without alerts)."""
+    from webapp.alerts.services import AlertService
+    from webapp.authz import Permission
+    from webapp.children.scope import scope_for
+
+    if request.account is None or not request.has_permission(Permission.ALERTS_VIEW):
+        return 0
+    return AlertService(request.db, scope_for(request)).open_count()
+
+
+def _child_alerts(request):
+    """``request.child_alerts(child_id)``: the child's alerts for the child page ([] without permission)."""
+    from webapp.alerts.services import AlertService
+    from webapp.authz import Permission
+    from webapp.children.scope import scope_for
+
+    def child_alerts(child_id: int):
+        if request.account is None or not request.has_permission(Permission.ALERTS_VIEW):
+            return []
+        return AlertService(request.db, scope_for(request)).for_child(child_id)
+
+    return child_alerts
+
+
+def includeme(config):
+    config.add_request_method(_open_alert_count, "open_alert_count", reify=True)
+    config.add_request_method(_child_alerts, "child_alerts", reify=True)
+    config.scan(".views")

@@ -15,14 +15,20 @@ from webapp.audit.recorder import actor_for_request, record_view
 RECORDED_ROUTES = {
     "child.detail": "child_id",
     "child.edit": "child_id",
+    "child.timeline": "child_id",
     "facility.report_edit": "child_id",
     "report.detail": "report_id",
     "report.version": "report_id",
+    "alert.detail": "alert_id",
 }
 
 
 def _child_of_report(db, report_id: int) -> int | None:
     return db.scalar(sa.text("SELECT child_id FROM monthly_reports WHERE id = :id"), {"id": report_id})
+
+
+def _child_of_alert(db, alert_id: int) -> int | None:
+    return db.scalar(sa.text("SELECT child_id FROM alerts WHERE id = :id"), {"id": alert_id})
 
 
 def view_recording_tween_factory(handler, registry):
@@ -34,6 +40,8 @@ def view_recording_tween_factory(handler, registry):
             object_id = int(request.matchdict[key])
             if key == "child_id":
                 entity, child_id = "children", object_id
+            elif key == "alert_id":
+                entity, child_id = "alerts", _child_of_alert(request.db, object_id)
             else:
                 entity, child_id = "monthly_reports", _child_of_report(request.db, object_id)
             record_view(request.db, actor_for_request(request), entity, object_id, child_id)

@@ -172,8 +172,9 @@ class FacilityKind(Kind):
 class AccountKind(Kind):
     name, label = "accounts", "アカウント"
     columns = [Column("login", "ログインID", True), Column("display_name", "氏名", True), Column("role", "役割", True),
-               Column("centre_code", "所属センターコード"), Column("facility_code", "所属施設コード"), ACTIVE]
-    example = ["tanaka.hanako", "田中 花子", "施設職員", "", "F0001", "有効"]
+               Column("centre_code", "所属センターコード"), Column("facility_code", "所属施設コード"), ACTIVE,
+               Column("email", "メールアドレス")]
+    example = ["tanaka.hanako", "田中 花子", "施設職員", "", "F0001", "有効", "tanaka@example.jp"]
     refused = {name: _("パスワードの列は取り込めません。パスワードをファイルに書かないでください。新しいアカウントには仮パスワードを発行し、取り込み後に一度だけ表示します。")
                for name in ("password", "パスワード", "password_hash", "初期パスワード", "仮パスワード")}
 
@@ -201,6 +202,9 @@ class AccountKind(Kind):
         result = LineResult(row.line, login)
         existing = self.accounts.get(login.lower())
         values = self.absorb(result, validate_account(cells, active_default=existing.active if existing else True))
+        if "email" not in present:
+            # A file without the column keeps the stored addresses; present and blank clears one.
+            values.pop("email", None)
         if values.get("login"):
             self.once(result, values["login"].lower(), "login")
         role = values.get("role")

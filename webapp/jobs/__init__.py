@@ -20,8 +20,24 @@ def deliver_mail(context: JobContext) -> str:
     return result.summary()
 
 
+def sweep_alerts(context: JobContext) -> str:
+    from webapp.alerts.sweep import run_sweep
+
+    return run_sweep(context.engine, context.settings, context.clock)
+
+
+def remind_reports(context: JobContext) -> str:
+    from webapp.reports.reminders import run_reminders
+
+    return run_reminders(context.engine, context.settings, context.clock)
+
+
 def registry() -> list[Job]:
     """Every job, in the order a run does them."""
     return [
+        # Before mail.deliver, so what they queue goes out in the same run.
+        Job("alerts.sweep", "raise alerts from absence streaks and tell the centres (F-ALERT)", sweep_alerts),
+        Job("reports.remind", "remind facilities of the monthly report deadline, once per step (F-REMIND)",
+            remind_reports),
         Job("mail.deliver", "deliver due messages from the mail outbox (retrying failed ones)", deliver_mail),
     ]

@@ -102,6 +102,12 @@ TEMPLATES: dict[str, MailTemplate] = {
             "path": AppPath(),
         },
     ),
+    # The escalation step of the reminders: the centre hears of a late facility (F-REMIND).
+    "report_overdue_centre": MailTemplate(
+        subject="【見守り】提出期限を過ぎた月次報告があります",
+        body="提出期限を過ぎても提出されていない月次報告が{count}件あります。ログインして確認してください。\n\n{url}",
+        params={"count": Count(), "path": AppPath()},
+    ),
 }
 
 

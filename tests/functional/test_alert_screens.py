@@ -1,0 +1,180 @@
+"""The caseworker's alert screens (F-ALERT): list (open first, filters, scope), alert page,
+acknowledge and resolve (note required, input kept, 409 on a stale form), the child page and
+the menu badge; facility staff get 403."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.alerts.models import Alert, AlertStatus
+from webapp.audit.models import AuditRecord
+
+
+@pytest.fixture
+def world(make):
+    centre = make.centre()
+    facility = make.facility(centre=centre, name="みどり小学校")
+    child = make.child(facility=facility, family_name="佐藤", given_name="花子")
+    other = make.child(family_name="圏外", given_name="太郎")  # another centre's child
+    caseworker = make.account("caseworker", centre=centre, display_name="担当 一郎")
+    colleague = make.account("caseworker", centre=centre)
+    staff = make.account("facility", facility=facility)
+    return {"centre": centre, "facility": facility, "child": child, "other": other, "caseworker": caseworker,
+            "colleague": colleague, "staff": staff}
+
+
+def rows(page):
+    return [row.get_text(" ", strip=True) for row in page.html.select("tbody tr")]
+
+
+@pytest.mark.req("F-ALERT", "F-ROLE")
+def test_the_list_shows_open_alerts_first_and_only_the_centres_children(app, make, world, login_as):
+    child = world["child"]
+    make.alert(child, "absence_warning", dt.date(2026, 10, 1), status=AlertStatus.RESOLVED,
+               resolution_note="訪問済")
+    make.alert(child, "absence_alert", dt.date(2026, 11, 10), streak_length=7)
+    make.alert(child, "absence_no_contact", dt.date(2026, 11, 26), streak_length=1,
+               status=AlertStatus.ACKNOWLEDGED)
+    make.alert(world["other"])
+    login_as(world["caseworker"])
+
+    page = app.get("/alerts")
+
+    found = rows(page)
+    assert [r.split()[0] for r in found] == ["未対応", "確認済", "対応済"]
+    assert "連続欠席（アラート） 佐藤 花子 みどり小学校 2026-11-10 7" in found[0]
+    assert "圏外" not in page.text
+    # The menu badge counts open alerts in scope: one (the foreign one is not counted).
+    assert page.html.select_one(".menu .badge").get_text() == "1"
+
+    filtered = app.get("/alerts", {"status": "resolved"})
+    assert [r.split()[0] for r in rows(filtered)] == ["対応済"]
+    assert len(rows(app.get("/alerts", {"kind": "absence_no_contact"}))) == 1
+    # Unknown filter values mean "all", never an error.
+    assert len(rows(app.get("/alerts", {"status": "<script>", "kind": "𠮷"}))) == 3
+
+
+@pytest.mark.req("F-ALERT")
+def test_acknowledge_then_resolve_with_a_note(app, db, make, world, login_as):
+    alert = make.alert(world["child"])
+    login_as(world["caseworker"])
+
+    page = app.get(f"/alerts/{alert.id}")
+    assert "佐藤 花子" in page.text and "2026-11-20" in page.text
+    response = page.forms[1].submit()  # forms[0] is logout
+    assert response.status_int == 303 and "done=acknowledged" in response.location
+    page = response.follow()
+    assert "確認済にしました。" in page.text and "担当 一郎" in page.text
+
+    form = page.forms[1]
+    form["note"] = "施設に電話で確認。家庭訪問の予定。"
+    response = form.submit()
+    assert response.status_int == 303 and "done=resolved" in response.location
+    assert "対応完了にしました。" in response.follow().text
+
+    db.expire_all()
+    alert = db.get(Alert, alert.id)
+    assert alert.status == AlertStatus.RESOLVED and alert.resolution_note == "施設に電話で確認。家庭訪問の予定。"
+    assert alert.acknowledged_by_id == alert.resolved_by_id == world["caseworker"].id
+    assert alert.acknowledged_at is not None and alert.resolved_at is not None and alert.version == 3
+    actions = db.scalars(sa.select(AuditRecord.action).where(AuditRecord.entity == "alerts",
+                                                            AuditRecord.entity_id == str(alert.id))).all()
+    assert actions.count("update") == 2 and "view" in actions
+
+
+@pytest.mark.req("F-ALERT")
+@pytest.mark.parametrize("note, message", [
+    ("", "対応内容を入力してください。"),
+    ("   ", "対応内容を入力してください。"),
+    ("あ" * 2001, "2000文字以内で入力してください（現在2001文字）。"),
+    ("電話\x07した", "使用できない制御文字が含まれています。"),
+])
+def test_a_bad_note_is_refused_beside_the_field_and_the_input_kept(app, db, make, world, login_as, note, message):
+    alert = make.alert(world["child"])
+    login_as(world["caseworker"])
+    form = app.get(f"/alerts/{alert.id}").forms[2]
+    form["note"] = note
+
+    response = form.submit(status=400)
+
+    assert response.html.select_one("#note-error").get_text() == message
+    assert response.html.select_one("#note").get_text() == note
+    db.expire_all()
+    assert db.get(Alert, alert.id).status == AlertStatus.OPEN
+
+
+@pytest.mark.req("F-ALERT")
+def test_emoji_and_rare_kanji_in_the_note_are_kept(app, db, make, world, login_as):
+    alert = make.alert(world["child"])
+    login_as(world["caseworker"])
+    form = app.get(f"/alerts/{alert.id}").forms[2]
+    form["note"] = "𠮷田さん宅を訪問 🙂"
+    form.submit(status=303)
+    db.expire_all()
+    assert db.get(Alert, alert.id).resolution_note == "𠮷田さん宅を訪問 🙂"
+
+
+@pytest.mark.req("F-ALERT")
+def test_a_stale_form_gets_409_and_keeps_the_note(app, db, make, world, login_as):
+    alert = make.alert(world["child"])
+    login_as(world["caseworker"])
+    page = app.get(f"/alerts/{alert.id}")
+    # A colleague acknowledges meanwhile.
+    db.execute(sa.update(Alert).where(Alert.id == alert.id).values(status=AlertStatus.ACKNOWLEDGED, version=2))
+    db.commit()
+
+    stale_ack = page.forms[1].submit(status=409)
+    assert "他の職員がこのアラートを先に更新しました。" in stale_ack.text
+    form = page.forms[2]
+    form["note"] = "訪問した"
+    stale = form.submit(status=409)
+    assert "他の職員がこのアラートを先に更新しました。" in stale.text
+    assert stale.html.select_one("#note").get_text() == "訪問した"
+    db.expire_all()
+    assert db.get(Alert, alert.id).resolution_note is None
+
+    # A garbled version is stale too, not a server error.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', stale.text).group(1)
+    app.post(f"/alerts/{alert.id}/resolve", {"csrf_token": token, "note": "x", "version": "二"}, status=409)
+    app.post(f"/alerts/{alert.id}/resolve", {"csrf_token": token, "note": "x", "version": "9" * 40}, status=409)
+
+
+@pytest.mark.req("F-ALERT", "F-ROLE")
+def test_out_of_scope_alerts_are_404_and_facility_staff_get_403(app, make, world, login_as):
+    foreign = make.alert(world["other"])
+    mine = make.alert(world["child"])
+    login_as(world["caseworker"])
+    app.get(f"/alerts/{foreign.id}", status=404)
+    app.get("/alerts/99999999", status=404)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', app.get("/alerts").text).group(1)
+    app.post(f"/alerts/{foreign.id}/acknowledge", {"csrf_token": token, "version": "1"}, status=404)
+    app.post(f"/alerts/{foreign.id}/resolve", {"csrf_token": token, "version": "1", "note": "x"}, status=404)
+
+    login_as(world["staff"])
+    app.get("/alerts", status=403)
+    app.get(f"/alerts/{mine.id}", status=403)
+    page = app.get(f"/children/{world['child'].id}")
+    assert "alerts-heading" not in page.text and "badge" not in page.text
+
+
+@pytest.mark.req("F-ALERT")
+def test_the_child_page_lists_the_childs_alerts_for_the_centre(app, make, world, login_as):
+    make.alert(world["child"], "absence_no_contact", dt.date(2026, 11, 25), streak_length=1)
+    login_as(world["caseworker"])
+    page = app.get(f"/children/{world['child'].id}")
+    section = page.html.select_one("section[aria-labelledby=alerts-heading]")
+    assert "連絡なし欠席" in section.get_text() and "2026-11-25" in section.get_text()
+
+    empty = make.child(facility=world["facility"])
+    login_as(world["caseworker"])
+    assert "この児童のアラートはありません。" in app.get(f"/children/{empty.id}").text
+
+
+def test_the_help_page_for_alerts_is_in_japanese(app, world, login_as):
+    login_as(world["caseworker"])
+    page = app.get("/help/alerts")
+    assert "アラートの見方と対応" in page.text and "開所日の欠席が3日続いたときに作られます。" in page.text

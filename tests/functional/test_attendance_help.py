@@ -1,0 +1,22 @@
+"""The help area: /help/<topic> serves templates/help/<topic>.html to any logged-in role."""
+
+import pytest
+
+
+@pytest.mark.req("F-DAILY")
+@pytest.mark.parametrize("role", ["facility", "caseworker", "admin", "auditor"])
+def test_every_role_reads_the_help_index(app, make, login_as, role):
+    login_as(make.account(role))
+    page = app.get("/help/index")
+    assert page.html.select_one("h1").get_text(strip=True) == "ヘルプ"
+
+
+def test_help_needs_a_login(app):
+    response = app.get("/help/index")
+    assert response.status_int == 303 and "/login" in response.location
+
+
+@pytest.mark.parametrize("topic", ["no_such_topic", "Index", "..", "base", "index.html", "a-b"])
+def test_unknown_or_malformed_topics_are_404(app, make, login_as, topic):
+    login_as(make.account("facility"))
+    app.get(f"/help/{topic}", status=404)

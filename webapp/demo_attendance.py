@@ -1,0 +1,71 @@
+"""Demo data for daily attendance (F-DAILY): three weeks of entries at the first few facilities.
+
+Most children are present on most open days, with a sprinkling of 遅刻, 早退
+and one-day absences. Two children of the showcase facility carry the
+stories the alerts need: a 4-day absence streak (警告 at 3) and an 8-day
+streak (アラート at 7), both running up to yesterday, so the sweep has
+something to raise. Closed days (weekends, holidays) are skipped with the
+real calendar, exactly as a facility would leave them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from webapp.attendance.models import AbsenceReason, AttendanceEntry
+from webapp.closed_days import Calendar, InMemoryFacilityDays, JapaneseHolidays
+from webapp.clock import JST
+
+WEEKS = 3
+FACILITIES = 3  # the showcase and the next two
+STREAKS = (4, 8)  # open days of absence up to yesterday, one child each
+
+
+def generate(ids, rng: random.Random, now: dt.datetime, children: list[dict], facilities: list[dict],
+             facility_accounts: dict[int, int]) -> None:
+    today = now.astimezone(JST).date()
+    first = today - dt.timedelta(weeks=WEEKS)
+    chosen = [f for f in facilities[:FACILITIES] if f["id"] in facility_accounts]
+    calendar = Calendar(JapaneseHolidays(), InMemoryFacilityDays({f["id"]: str(f["facility_type"]) for f in chosen}))
+    rows = []
+    for facility in chosen:
+        watched = [c for c in children if c["facility_id"] == facility["id"]]
+        # Entries stop at yesterday: today's are still to be entered in the demo.
+        days = calendar.open_days(facility["id"], first, today - dt.timedelta(days=1))
+        streak_children = {}
+        if facility is chosen[0]:
+            steady = [c for c in watched if c["monitoring_start"] <= first and c["monitoring_end"] is None]
+            # Past the first three children, whom the urgent-report demo already tells stories about.
+            for child, length in zip(steady[3:], STREAKS):
+                streak_children[child["id"]] = set(days[-length:])
+        for child in watched:
+            for day in days:
+                if day < child["monitoring_start"] or (child["monitoring_end"] and day > child["monitoring_end"]):
+                    continue
+                rows.append(_entry(rng, child, facility, day, facility_accounts[facility["id"]], now,
+                                   day in streak_children.get(child["id"], ())))
+    if rows:
+        ids.insert(AttendanceEntry, rows)
+
+
+def _entry(rng, child, facility, day, recorder, now, in_streak: bool) -> dict:
+    recorded = dt.datetime.combine(day, dt.time(9, 30), JST).astimezone(dt.UTC)
+    values = {"status": "present", "absence_reason": None, "no_contact": False, "note": None}
+    if in_streak:
+        # The first day of a streak often comes with no word from home at all.
+        values.update(status="absent", absence_reason=AbsenceReason.UNKNOWN.value,
+                      no_contact=rng.random() < 0.3, note=rng.choice([None, "電話連絡つかず"]))
+    else:
+        roll = rng.random()
+        if roll < 0.04:
+            values.update(status="absent", absence_reason=rng.choice(
+                [AbsenceReason.ILLNESS.value, AbsenceReason.ILLNESS.value, AbsenceReason.FAMILY.value]),
+                note=rng.choice([None, "発熱のため", "通院"]))
+        elif roll < 0.07:
+            values.update(status="late", note=rng.choice([None, "寝坊", "通院後に登校"]))
+        elif roll < 0.08:
+            values.update(status="left_early", note="体調不良")
+    return {"child_id": child["id"], "facility_id": facility["id"], "day": day, "version": 1,
+            "recorded_by_id": recorder, "recorded_at": min(recorded, now), "created_at": min(recorded, now),
+            "updated_at": min(recorded, now), **values}

@@ -1,0 +1,58 @@
+"""Timeline sources that live in the reports area: monthly reports and their events.
+
+Each source is one function ``(db, viewer, child_id, window) -> list[TimelineItem]``
+with one query, bounded by the month, so a page costs the same whatever the
+length of the child's history. Visibility is the scope's: reports through
+``reports_clause`` (facilities see only their own facility's reports).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from webapp.i18n import _
+from webapp.reports.models import MonthlyReport, ReportAction, ReportEvent
+from webapp.reports.scope import reports_clause
+from webapp.timeline.items import Kind, Link, TimelineItem, Window
+from webapp.timeline.viewer import Viewer
+
+REPORT_TITLES = {
+    ReportAction.SUBMITTED: _("${period}分の月次報告が提出されました（第${number}版）"),
+    ReportAction.RETURNED: _("${period}分の月次報告が差し戻されました"),
+    ReportAction.ACKNOWLEDGED: _("${period}分の月次報告が確認されました"),
+}
+
+
+def _period(period) -> str:
+    return f"{period.year}年{period.month}月"
+
+
+def report_items(db, viewer: Viewer, child_id: int, window: Window) -> list[TimelineItem]:
+    """Submissions, returns (with the centre's comment) and acknowledgements in the month.
+
+    Draft saves are left out: they are the facility's work in progress, not
+    something that happened to the child.
+    """
+    stmt = (
+        sa.select(ReportEvent, MonthlyReport.period)
+        .join(MonthlyReport, ReportEvent.report_id == MonthlyReport.id)
+        .where(
+            reports_clause(viewer.scope),
+            MonthlyReport.child_id == child_id,
+            ReportEvent.action.in_(list(REPORT_TITLES)),
+            ReportEvent.created_at >= window.start,
+            ReportEvent.created_at < window.end,
+        )
+    )
+    items = []
+    for event, period in db.execute(stmt):
+        title = REPORT_TITLES[event.action]
+        items.append(TimelineItem(
+            when=event.created_at,
+            kind=Kind.REPORT,
+            title=_(title, mapping={"period": _period(period), "number": event.version_number}),
+            link=Link.to("report.detail", report_id=event.report_id),
+            detail=event.comment if event.action == ReportAction.RETURNED else None,
+            seq=event.id,
+        ))
+    return items

@@ -1,0 +1,46 @@
+"""Timeline source: alerts (F-ALERT) — raised, acknowledged, resolved (with the resolution note).
+
+Alerts are the centre's (``ALERTS_VIEW``): facility staff and admins get none.
+One query: the child's alerts with any of the three moments in the month.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from webapp.alerts.models import Alert
+from webapp.authz import Permission
+from webapp.children.models import Child
+from webapp.i18n import _
+from webapp.timeline.items import Kind, Link, TimelineItem, Window
+from webapp.timeline.viewer import Viewer
+
+
+def _in(column, window: Window):
+    return sa.and_(column >= window.start, column < window.end)
+
+
+def alert_items(db, viewer: Viewer, child_id: int, window: Window) -> list[TimelineItem]:
+    if not viewer.can(Permission.ALERTS_VIEW):
+        return []
+    stmt = (
+        sa.select(Alert)
+        .join(Child, Alert.child_id == Child.id)
+        .where(viewer.scope.children_clause(), Alert.child_id == child_id,
+               sa.or_(_in(Alert.raised_at, window), _in(Alert.acknowledged_at, window),
+                      _in(Alert.resolved_at, window)))
+    )
+    items = []
+    for alert in db.scalars(stmt):
+        link = Link.to("alert.detail", alert_id=alert.id)
+        what = {"kind": alert.kind_label, "days": alert.streak_length}
+        moments = (
+            (alert.raised_at, _("アラート発生: ${kind}（${days}日）", mapping=what), None),
+            (alert.acknowledged_at, _("アラート確認: ${kind}", mapping=what), None),
+            (alert.resolved_at, _("アラート対応済: ${kind}", mapping=what), alert.resolution_note),
+        )
+        for order, (when, title, detail) in enumerate(moments):
+            if when is not None and window.start <= when < window.end:
+                items.append(TimelineItem(when=when, kind=Kind.ALERT, title=title, link=link, detail=detail,
+                                          seq=order))
+    return items
