@@ -8,8 +8,10 @@ from webapp.children import models as children_models  # noqa: F401
 from webapp.closed_days import models as closed_days_models  # noqa: F401
 from webapp.jobs import models as jobs_models  # noqa: F401
 from webapp.mail import models as mail_models  # noqa: F401
+from webapp.messages import models as messages_models  # noqa: F401
 from webapp.organisations import models as organisations_models  # noqa: F401
 from webapp.reports import models as reports_models  # noqa: F401
+from webapp.urgent import models as urgent_models  # noqa: F401
 from webapp.reports import reminders as reports_reminders  # noqa: F401
 from webapp.db import Base
 

@@ -51,6 +51,14 @@ class Permission(enum.StrEnum):
     ADMIN_IMPORT = "admin:import"
     # Admin and auditor: access log and change records.
     AUDIT_READ = "audit:read"
+    # Facility: file urgent reports (緊急連絡, F-URGENT).
+    URGENT_FILE = "urgent:file"
+    # Facility and centre: see urgent reports in scope (the facility its own, without centre-only notes).
+    URGENT_VIEW = "urgent:view"
+    # Centre: acknowledge, record responses, close.
+    URGENT_HANDLE = "urgent:handle"
+    # Facility and centre: the per-child message threads (連絡帳, F-MSG).
+    MESSAGES_USE = "messages:use"
     # Centre: see alerts (absence streaks, no-contact absences) of its children.
     ALERTS_VIEW = "alerts:view"
     # Centre: acknowledge and resolve alerts.
@@ -85,6 +93,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHILDREN_VIEW,
             Permission.CHILDREN_MANAGE,
             Permission.REPORTS_REVIEW,
+            Permission.URGENT_VIEW,
+            Permission.URGENT_HANDLE,
+            Permission.MESSAGES_USE,
             Permission.ATTENDANCE_VIEW,
             Permission.ALERTS_VIEW,
             Permission.ALERTS_HANDLE,
@@ -96,6 +107,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACCOUNT_SELF,
             Permission.CHILDREN_VIEW,
             Permission.REPORTS_ENTER,
+            Permission.URGENT_FILE,
+            Permission.URGENT_VIEW,
+            Permission.MESSAGES_USE,
             Permission.ATTENDANCE_ENTER,
             Permission.ATTENDANCE_VIEW,
             Permission.CLOSURES_MANAGE,
