@@ -261,3 +261,21 @@ def test_alerts_are_on_the_centres_timeline_only(app, make, db, login_as, world)
     assert page.html.select("ol.timeline li")[0].select_one("a")["href"].endswith(f"/alerts/{alert.id}")
     login_as(world["staff"])
     assert "アラート" not in " ".join(timeline_texts(app.get(f"/children/{child.id}/timeline?month=2026-11")))
+
+
+@pytest.mark.req("F-UI")
+def test_the_page_has_no_inline_style_or_script_and_reads_in_english(app, login_as, world):
+    login_as(world["caseworker"])
+    url = f"/children/{world['child'].id}/timeline?month=2026-11"
+    page = app.get(url)
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "<style" not in page.text and "style=" not in page.text and "<script" not in page.text
+    svg = page.html.select_one("svg.tl-cal")
+    assert svg["role"] == "img" and svg["aria-labelledby"] == "attendance-calendar-title attendance-calendar-desc"
+    app.get("/locale/en", {"next": url})
+    english = app.get(url)
+    assert english.html.select_one("#timeline-heading").get_text() == "Timeline (newest first)"
+    rows = {r.select_one("time")["datetime"]: r.get_text(" ", strip=True) for r in english.html.select("details.tl-days tbody tr")}
+    assert rows["2026-11-03"] == "11/3（火） 休 Closed days National holiday (文化の日)"
+    legend = ET.fromstring(str(english.html.select_one("svg.tl-cal"))).find("svg:title", NS).text
+    assert legend == "Attendance calendar for 2026年11月"

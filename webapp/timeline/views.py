@@ -50,7 +50,7 @@ def child_timeline(request):
     return {
         "child": child,
         "month": month,
-        "svg": month_svg(month.grid, id_prefix="attendance-calendar"),
+        "svg": month_svg(month.grid, id_prefix="attendance-calendar", translate=request.localizer.translate),
         "errors": errors,
         "values": {"month": raw if error else format_period(first)},
         "previous": format_period(previous),
