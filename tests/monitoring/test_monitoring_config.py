@@ -35,8 +35,11 @@ def tool(name: str) -> str:
         return str(found)
     download = TOOLS / "debs"
     download.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["apt-get", "download", PACKAGES[name]], cwd=download, check=True,
-                   capture_output=True)
+    fetch = ["apt-get", "download", PACKAGES[name]]
+    if subprocess.run(fetch, cwd=download, capture_output=True).returncode != 0:
+        # A fresh machine may have no package lists yet.
+        subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True)
+        subprocess.run(fetch, cwd=download, check=True, capture_output=True)
     for deb in download.glob(f"{PACKAGES[name]}_*.deb"):
         subprocess.run(["dpkg", "-x", str(deb), str(TOOLS)], check=True)
     return str(TOOLS / "usr" / "bin" / name)
