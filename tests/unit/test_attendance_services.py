@@ -184,3 +184,16 @@ def test_the_day_form_validation(db):
     assert rows[1] == RowInput(2, 0, Attendance.PRESENT, None, False, None)
     assert rows[2].status is None
     assert set(errors) == {"reason-4", "status-5"}
+
+
+@pytest.mark.req("F-DAILY")
+def test_two_people_entering_different_rows_of_one_day_do_not_conflict(db, setup):
+    facility, staff, (c1, c2), service = setup
+    # Both opened the empty day; the first saves c1, the second c2 (leaving c1 empty).
+    save(service, db, facility, staff, [c1, c2], [RowInput(c1.id, 0, Attendance.PRESENT), RowInput(c2.id, 0, None)])
+    result = save(service, db, facility, staff, [c1, c2],
+                  [RowInput(c1.id, 0, None), RowInput(c2.id, 0, Attendance.LATE)])
+    assert result.created == 1
+    # Choosing the very same as what was saved meanwhile is no conflict either.
+    same = save(service, db, facility, staff, [c1, c2], [RowInput(c1.id, 0, Attendance.PRESENT)])
+    assert same.unchanged == 1
