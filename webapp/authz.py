@@ -70,6 +70,14 @@ class Permission(enum.StrEnum):
     # Facility (its own) and admin: a facility's closures and extra open days (休業期間・特別開所日).
     CLOSURES_MANAGE = "closures:manage"
 
+    # Facility: read the ward's notices (お知らせ) addressed to it.
+    NOTICES_READ = "notices:read"
+    # Admin: write, change and withdraw notices, including planned stops (O-247).
+    NOTICES_MANAGE = "notices:manage"
+    # Admin: link children as siblings (F-SIB).
+    SIBLINGS_MANAGE = "children:siblings"
+    # Admin: the April roll-over (F-ROLLOVER).
+    ROLLOVER = "children:rollover"
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -85,6 +93,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_VIEW,
             Permission.CLOSURES_MANAGE,
             Permission.AUDIT_READ,
+            Permission.NOTICES_MANAGE,
+            Permission.SIBLINGS_MANAGE,
+            Permission.ROLLOVER,
         }
     ),
     Role.CASEWORKER: frozenset(
@@ -113,6 +124,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_ENTER,
             Permission.ATTENDANCE_VIEW,
             Permission.CLOSURES_MANAGE,
+            Permission.NOTICES_READ,
         }
     ),
     Role.AUDITOR: frozenset({Permission.ACCOUNT_SELF, Permission.AUDIT_READ}),

@@ -55,6 +55,10 @@ def configure(settings: dict) -> Configurator:
     # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
     config.include(".attendance")
     config.include(".help")
+    # Notices and planned stops (F-NOTICE, O-247), siblings (F-SIB), the April roll-over (F-ROLLOVER).
+    config.include(".notices")
+    config.include(".children.siblings_views")
+    config.include(".rollover")
     # A child's timeline and attendance calendar (F-DASH): reads every area above, so it comes last.
     config.include(".timeline")
 

@@ -74,7 +74,20 @@ def world(make, db):
     # Alerts (F-ALERT): one in scope, one foreign.
     make.alert(child_in)
     alert_out = make.alert(child_out)
+    # Notices (F-NOTICE): one for every facility, and one for junior highs only (facility_in is an elementary school).
+    from webapp.notices.models import Notice, NoticeKind
+
+    def notice(title, types):
+        n = Notice(kind=NoticeKind.GENERAL, title=title, body=title, audience_all=not types, audience_types=types,
+                   publish_from=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), author_id=accounts[Role.ADMIN].id)
+        db.add(n)
+        db.flush()
+        return n
+
+    notice("全施設へのお知らせ", "")
+    notice_out = notice(f"{FOREIGN_MARK}のお知らせ", "junior_high")
     foreign_ids = {
+        "notice_id": notice_out.id,
         "alert_id": alert_out.id,
         "child_id": child_out.id,
         "report_id": report_out.id,

@@ -120,4 +120,11 @@ PINNED_ROUTES = {
     "alert.acknowledge": "/alerts/{alert_id:\\d+}/acknowledge",
     "alert.resolve": "/alerts/{alert_id:\\d+}/resolve",
     "child.timeline": "/children/{child_id:\\d+}/timeline",
+    "notices.list": "/notices",
+    "notice.detail": "/notices/{notice_id:\\d+}",
+    "admin.notices": "/admin/notices",
+    "admin.notice_new": "/admin/notices/new",
+    "admin.notice_edit": "/admin/notices/{notice_id:\\d+}",
+    "admin.child_siblings": "/admin/children/{child_id:\\d+}/siblings",
+    "admin.rollover": "/admin/rollover",
 }
