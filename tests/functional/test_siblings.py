@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from webapp.audit.models import AuditRecord
 from webapp.children.siblings import SelfLinkError, SiblingLink, SiblingService
 
 pytestmark = pytest.mark.req("F-SIB")
@@ -86,6 +87,14 @@ def test_bad_sibling_ids_get_japanese_errors_and_keep_the_input(app, family, log
     response = form.submit(status=400)
     assert response.html.select_one("#sibling_id-error").get_text(strip=True) == message
     assert response.forms["sibling-link-form"]["sibling_id"].value == value
+
+
+def test_viewing_the_siblings_page_is_recorded(app, db, family, login_as):
+    login_as(family["admin"])
+    app.get(f"/admin/children/{family['older'].id}/siblings")
+    view = db.scalar(sa.select(AuditRecord).where(AuditRecord.action == "view",
+                                                  AuditRecord.entity_id == str(family["older"].id)))
+    assert view is not None and view.actor == family["admin"].login
 
 
 def test_only_admins_link_and_unknown_children_are_404(app, family, make, login_as):

@@ -15,6 +15,7 @@ from webapp.audit.recorder import actor_for_request, record_view
 RECORDED_ROUTES = {
     "child.detail": "child_id",
     "child.edit": "child_id",
+    "admin.child_siblings": "child_id",
     "child.timeline": "child_id",
     "facility.report_edit": "child_id",
     "report.detail": "report_id",
