@@ -8,6 +8,8 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The accounts table must be in the metadata wherever notices are used alone.
+from webapp.accounts.models import Account  # noqa: F401
 from webapp.db import Model, enum_column
 
 BODY_MAX = 4000

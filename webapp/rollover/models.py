@@ -7,6 +7,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+# The tables the foreign keys below name must be in the metadata even where
+# only this module is imported (the `mimamori rollover` command).
+from webapp.accounts.models import Account  # noqa: F401
+from webapp.children.models import Child  # noqa: F401
 from webapp.db import Model
 
 

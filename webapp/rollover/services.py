@@ -149,6 +149,10 @@ class RolloverService:
     def plan(self, year: int, transfers: list[Transfer], csv_errors: list[LineError] = ()) -> RolloverPlan:
         if year not in YEARS:
             raise RolloverError(_("年度は2000から2100までで指定してください。"))
+        done = self.run_for(year)
+        if done is not None:
+            # Applied already: applying again changes nothing, so nothing is listed.
+            return RolloverPlan(year, [], list(csv_errors), done)
         errors = list(csv_errors)
         children = self._children(year)
         by_id = {child.id: child for child in children}
@@ -183,7 +187,7 @@ class RolloverService:
                 child=child, grade_from=child.grade, grade_to=step.grade,
                 ends_monitoring=dt.date(year, 3, 31) if step.graduates else None,
                 facility_from=child.facility, facility_to=target))
-        return RolloverPlan(year, [c for c in changes if c.changes_anything], errors, self.run_for(year))
+        return RolloverPlan(year, [c for c in changes if c.changes_anything], errors, None)
 
     def apply(self, year: int, transfers: list[Transfer], *, today: dt.date, account_id: int | None,
               csv_errors: list[LineError] = ()) -> RolloverPlan:
