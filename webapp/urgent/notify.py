@@ -1,8 +1,8 @@
 """Send an urgent report's email right after its transaction commits, not at the next job run.
 
-The outbox alone would deliver it within the period of ``mimamori jobs run``
-(a systemd timer, every two minutes in production). For an urgent report two
-minutes can matter, so after a successful commit the request starts one
+The outbox alone would deliver it at the next ``mimamori jobs run`` (a
+systemd timer on every app node, planned every two minutes). For an urgent
+report those minutes can matter, so after a successful commit the request starts one
 delivery pass in a background thread: the response is not held up by the
 mail server, and if the server is down the message simply stays pending for
 the job to retry. Both paths lock the row, so nothing is sent twice.
