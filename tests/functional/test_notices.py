@@ -216,3 +216,24 @@ def test_other_roles_cannot_reach_the_notice_screens(app, make, db, login_as):
     app.get(f"/admin/notices/{n.id}", status=403)
     login_as(make.account("admin"))
     app.get("/admin/notices/999999", status=404)
+
+
+@pytest.mark.req("O-247")
+def test_an_announced_stop_can_be_corrected_later_but_not_moved_closer(app, make, login_as, clock, db):
+    admin = make.account("admin")
+    login_as(admin)
+    _stop(app, "2026-12-13T01:00", "2026-12-13T05:00").submit(status=303)
+    stop = db.scalar(sa.select(Notice).where(Notice.kind == NoticeKind.MAINTENANCE))
+    # Five days before the stop, a typo in the body is fixed: the stop was announced in time.
+    clock.set(dt.datetime(2026, 12, 8, 10, 0, tzinfo=JST))
+    login_as(admin)  # the session of 12 days ago has expired
+    form = app.get(f"/admin/notices/{stop.id}").forms["notice-form"]
+    form["body"] = "サーバ更新のため停止します（訂正）。"
+    form.submit(status=303)
+    db.refresh(stop)
+    assert stop.body.endswith("（訂正）。")
+    # Moving the stop is a new announcement: it needs 10 days again.
+    form = app.get(f"/admin/notices/{stop.id}").forms["notice-form"]
+    form["maintenance_start"] = "2026-12-13T02:00"
+    response = form.submit(status=400)
+    assert response.html.select_one("#maintenance_start-error") is not None

@@ -39,11 +39,14 @@ def _jst(value: dt.datetime) -> str:
     return value.astimezone(JST).strftime("%Y-%m-%d %H:%M")
 
 
-def validate_notice(data, *, now: dt.datetime, holidays: HolidayLookup) -> Validator:
+def validate_notice(data, *, now: dt.datetime, holidays: HolidayLookup, announced=None) -> Validator:
     """Cleans the form. ``values`` gets ``audience_types`` as a sorted list of type values.
 
     A planned stop is checked against O-247 with the publication moment being
-    the later of now and the publish-from time.
+    the later of now and the publish-from time. ``announced`` is the notice
+    being edited, if any: when it already announced this very stop (same start
+    and end, published, not withdrawn), its own publication counts, so fixing a
+    typo a week before the stop is not refused as "less than 10 days ahead".
     """
     form = Validator(data)
     kind = form.field("kind", clean_choice, choices=[k.value for k in NoticeKind])
@@ -73,7 +76,11 @@ def validate_notice(data, *, now: dt.datetime, holidays: HolidayLookup) -> Valid
         start = form.field("maintenance_start", clean_datetime)
         end = form.field("maintenance_end", clean_datetime)
         if start is not None and end is not None and "publish_from" not in form.errors:
-            _check_stop(form, start, end, max(now, publish_from), holidays)
+            published_at = max(now, publish_from)
+            if (announced is not None and announced.withdrawn_at is None and announced.publish_from <= now
+                    and (announced.maintenance_start, announced.maintenance_end) == (start, end)):
+                published_at = announced.publish_from
+            _check_stop(form, start, end, published_at, holidays)
     else:
         form.values["maintenance_start"] = form.values["maintenance_end"] = None
     return form

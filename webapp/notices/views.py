@@ -41,9 +41,9 @@ def _form_page(values, errors, notice=None):
             "body_max": BODY_MAX}
 
 
-def _validate(request):
+def _validate(request, notice=None):
     return validate_notice(request.POST, now=request.clock.now(),
-                           holidays=HolidayLookup(request.registry["holiday_source"]))
+                           holidays=HolidayLookup(request.registry["holiday_source"]), announced=notice)
 
 
 @view_config(route_name="admin.notices", permission=Permission.NOTICES_MANAGE, renderer="notices/admin_list.html")
@@ -92,7 +92,7 @@ def update(request):
     if request.POST.get("action") == "withdraw":
         service.withdraw(notice, request.clock.now())
         return HTTPSeeOther(request.route_url("admin.notices", _query={"done": "withdrawn"}))
-    form = _validate(request)
+    form = _validate(request, notice)
     if not form.ok:
         request.response.status = 400
         return _form_page(request.POST, form.errors, notice)
