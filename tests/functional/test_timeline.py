@@ -103,6 +103,9 @@ def test_the_page_defaults_to_this_month_and_navigates_by_month(app, login_as, w
     october = app.get(f"/children/{child.id}/timeline?month=2026-10")
     assert "2026-10-31" in calendar_cells(october)
     assert october.html.select_one("a[rel=next]")["href"].endswith("month=2026-11")
+    # The first month there is: no way further back.
+    first = app.get(f"/children/{child.id}/timeline?month=2000-01")
+    assert first.html.select_one("a[rel=prev]") is None and "2000-01-31" in calendar_cells(first)
     # Full-width digits as typed with a Japanese input method.
     assert "2026-09-01" in calendar_cells(app.get(f"/children/{child.id}/timeline", {"month": "２０２６-０９"}))
 
