@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from webapp.clock import JST
 from webapp.closed_days.sources import FixedHolidays, JapaneseHolidays
+from webapp.notices.forms import clean_datetime
 from webapp.notices.maintenance import HolidayLookup, Problem, check_window, first_forbidden_instant
 
 pytestmark = pytest.mark.req("O-247", "F-NOTICE")
@@ -138,3 +139,19 @@ def test_rule_matches_a_minute_by_minute_reading(start, length):
     end = start + dt.timedelta(minutes=length)
     verdict = check_window(start, end, published_at=LONG_AGO, holidays=REAL)
     assert verdict.ok is _oracle(start, end, REAL)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2026-12-06T20:00", t("2026-12-06T20:00")),
+    ("2026-12-06T20:00:00", t("2026-12-06T20:00")),  # browsers may add seconds
+    ("２０２６／１２／０６　２０：００", t("2026-12-06T20:00")),  # full-width, as typed with an IME
+    ("2026/1/2 6:00", t("2026-01-02T06:00")),
+])
+def test_clean_datetime_reads_japan_time(raw, expected):
+    assert clean_datetime(raw) == (expected, None)
+
+
+@pytest.mark.parametrize("raw", ["2026-02-30T10:00", "2026-12-06T24:00", "2026-12-06", "𠮷", "1999-12-31T20:00"])
+def test_clean_datetime_refuses_impossible_or_malformed_input(raw):
+    value, error = clean_datetime(raw)
+    assert value is None and error is not None

@@ -13,7 +13,7 @@ from webapp.notices.maintenance import HolidayLookup, Problem, check_window
 from webapp.notices.models import BODY_MAX, TITLE_MAX, NoticeKind
 from webapp.organisations.models import FacilityType
 
-_DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})")
+_DATETIME = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::00)?")
 # Nothing the ward would plan lies outside these years; keeps arithmetic far from datetime's limits.
 _YEARS = range(2000, 2101)
 
