@@ -29,6 +29,7 @@ history; only index depth (logarithmic) grows.
 from __future__ import annotations
 
 import argparse
+import bisect
 import datetime as dt
 import os
 import pathlib
@@ -104,9 +105,8 @@ class History:
     def rows(self, child_id, facility_id, first: dt.date, last: dt.date, stamp=None):
         rng = random.Random(self.seed * 1_000_003 + child_id * 7919 + first.toordinal())
         run = 0
-        for day in self.open_days[facility_id]:
-            if day < first or day > last:
-                continue
+        days = self.open_days[facility_id]
+        for day in days[bisect.bisect_left(days, first):bisect.bisect_right(days, last)]:
             if run == 0:
                 draw = rng.random()
                 if draw < 0.002:
@@ -130,6 +130,10 @@ class History:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
+            if self.sqlite:
+                # The engine runs pysqlite in autocommit mode (webapp.db): without an
+                # explicit BEGIN every row would be its own transaction and fsync.
+                cursor.execute("BEGIN")
             for start in range(0, len(self.children), 250):
                 batch = [row for cid, fid in self.children[start:start + 250]
                          for row in self.rows(cid, fid, first, last, stamp)]

@@ -51,6 +51,14 @@ class Permission(enum.StrEnum):
     ADMIN_IMPORT = "admin:import"
     # Admin and auditor: access log and change records.
     AUDIT_READ = "audit:read"
+    # Facility: file urgent reports (緊急連絡, F-URGENT).
+    URGENT_FILE = "urgent:file"
+    # Facility and centre: see urgent reports in scope (the facility its own, without centre-only notes).
+    URGENT_VIEW = "urgent:view"
+    # Centre: acknowledge, record responses, close.
+    URGENT_HANDLE = "urgent:handle"
+    # Facility and centre: the per-child message threads (連絡帳, F-MSG).
+    MESSAGES_USE = "messages:use"
     # Centre: see alerts (absence streaks, no-contact absences) of its children.
     ALERTS_VIEW = "alerts:view"
     # Centre: acknowledge and resolve alerts.
@@ -62,6 +70,14 @@ class Permission(enum.StrEnum):
     # Facility (its own) and admin: a facility's closures and extra open days (休業期間・特別開所日).
     CLOSURES_MANAGE = "closures:manage"
 
+    # Facility: read the ward's notices (お知らせ) addressed to it.
+    NOTICES_READ = "notices:read"
+    # Admin: write, change and withdraw notices, including planned stops (O-247).
+    NOTICES_MANAGE = "notices:manage"
+    # Admin: link children as siblings (F-SIB).
+    SIBLINGS_MANAGE = "children:siblings"
+    # Admin: the April roll-over (F-ROLLOVER).
+    ROLLOVER = "children:rollover"
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -77,6 +93,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ATTENDANCE_VIEW,
             Permission.CLOSURES_MANAGE,
             Permission.AUDIT_READ,
+            Permission.NOTICES_MANAGE,
+            Permission.SIBLINGS_MANAGE,
+            Permission.ROLLOVER,
         }
     ),
     Role.CASEWORKER: frozenset(
@@ -85,6 +104,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CHILDREN_VIEW,
             Permission.CHILDREN_MANAGE,
             Permission.REPORTS_REVIEW,
+            Permission.URGENT_VIEW,
+            Permission.URGENT_HANDLE,
+            Permission.MESSAGES_USE,
             Permission.ATTENDANCE_VIEW,
             Permission.ALERTS_VIEW,
             Permission.ALERTS_HANDLE,
@@ -96,9 +118,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ACCOUNT_SELF,
             Permission.CHILDREN_VIEW,
             Permission.REPORTS_ENTER,
+            Permission.URGENT_FILE,
+            Permission.URGENT_VIEW,
+            Permission.MESSAGES_USE,
             Permission.ATTENDANCE_ENTER,
             Permission.ATTENDANCE_VIEW,
             Permission.CLOSURES_MANAGE,
+            Permission.NOTICES_READ,
         }
     ),
     Role.AUDITOR: frozenset({Permission.ACCOUNT_SELF, Permission.AUDIT_READ}),

@@ -261,6 +261,13 @@ def cmd_mail_requeue(args, settings):
     print(f"{count} failed message(s) queued again; the next `jobs run` sends them")
 
 
+def cmd_rollover(args, settings):
+    from webapp.rollover.cli import run
+
+    status = run(args, _session(settings, "rollover"))
+    if status:
+        raise SystemExit(status)
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mimamori", description="見守り — operations commands")
     parser.add_argument("-c", "--config", default="development.ini", help="ini file (default: %(default)s)")
@@ -316,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     requeue.add_argument("ids", nargs="*", type=int, metavar="ID")
     requeue.add_argument("--all-failed", action="store_true")
     requeue.set_defaults(func=cmd_mail_requeue)
+
+    rollover = commands.add_parser("rollover", help="the April roll-over: dry run, or --apply (F-ROLLOVER)")
+    rollover.add_argument("--year", type=int, required=True, help="school year starting 1 April YEAR")
+    rollover.add_argument("--transfers", metavar="CSV", help="child id, new facility code per line")
+    rollover.add_argument("--apply", action="store_true", help="apply (default: only show what would change)")
+    rollover.set_defaults(func=cmd_rollover)
     return parser
 
 

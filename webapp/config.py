@@ -40,16 +40,25 @@ def configure(settings: dict) -> Configurator:
     # URLs, then the views of each domain area, lowest area first.
     config.include(".routes")
     config.include(".views")
+    # The caseworker home's "対応が必要なもの": areas below add their sections to it.
+    config.include(".dashboard")
     config.include(".organisations")
     config.include(".accounts")
     config.include(".children")
     config.include(".reports")
     config.include(".imports")
+    # Urgent reports (F-URGENT) and per-child message threads (F-MSG).
+    config.include(".urgent")
+    config.include(".messages")
     # Alerts from absence streaks (F-ALERT): the caseworker's list and the menu badge.
     config.include(".alerts")
     # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
     config.include(".attendance")
     config.include(".help")
+    # Notices and planned stops (F-NOTICE, O-247), siblings (F-SIB), the April roll-over (F-ROLLOVER).
+    config.include(".notices")
+    config.include(".children.siblings_views")
+    config.include(".rollover")
     # A child's timeline and attendance calendar (F-DASH): reads every area above, so it comes last.
     config.include(".timeline")
 

@@ -32,6 +32,8 @@ from webapp.clock import JST
 from webapp import demo_attendance
 from webapp.demo_bulk import IdAllocator
 from webapp.demo_reports import ReportGenerator, months_back
+from webapp import demo_notices
+from webapp import demo_urgent
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
 
 # One password for every demo account (printed by describe_logins). Hashed once
@@ -179,6 +181,8 @@ class _Loader:
         )
         demo_attendance.generate(self.ids, random.Random(self.rng.random()), self.now, children, facilities,
                                  facility_accounts)
+        demo_urgent.generate(self.ids, self.now, children, facilities, caseworkers, facility_accounts)
+        demo_notices.generate(self.ids, self.now, children)
         self.ids.finish()
         return self.logins
 

@@ -92,3 +92,25 @@ def includeme(config):
 
     # A child's timeline and attendance calendar, one month a page (F-DASH; scoped)
     config.add_route("child.timeline", "/children/{child_id:\\d+}/timeline")
+
+    # Urgent reports (F-URGENT): facility files, both sides see (scoped), centre handles
+    config.add_route("urgent.list", "/urgent")
+    config.add_route("urgent.new", "/urgent/new")
+    config.add_route("urgent.detail", "/urgent/{urgent_id:\\d+}")
+    config.add_route("urgent.acknowledge", "/urgent/{urgent_id:\\d+}/acknowledge")
+    config.add_route("urgent.respond", "/urgent/{urgent_id:\\d+}/respond")
+    config.add_route("urgent.close", "/urgent/{urgent_id:\\d+}/close")
+
+    # Message threads per child (F-MSG, scoped): the list of threads and one child's thread
+    config.add_route("messages.list", "/messages")
+    config.add_route("child.messages", "/children/{child_id:\\d+}/messages")
+
+    # Notices (F-NOTICE, O-247): facilities read them; the ward writes them under /admin
+    config.add_route("notices.list", "/notices")
+    config.add_route("notice.detail", "/notices/{notice_id:\\d+}")
+    config.add_route("admin.notices", "/admin/notices")
+    config.add_route("admin.notice_new", "/admin/notices/new")
+    config.add_route("admin.notice_edit", "/admin/notices/{notice_id:\\d+}")
+    # Siblings (F-SIB) and the April roll-over (F-ROLLOVER), ward admin only
+    config.add_route("admin.child_siblings", "/admin/children/{child_id:\\d+}/siblings")
+    config.add_route("admin.rollover", "/admin/rollover")

@@ -62,3 +62,37 @@ clamav_custom_urls = []
 clamav_exclude_official = False
 clamav_mirror_host = None  # a host of the inventory that serves clamav_mirror_dir
 clamav_scan_calendar = "*-*-* 02:00"
+# Monitoring (roles/monitoring, monitoring/; issue 9, O-MON, O-247) ------------------
+monitoring_scrape_interval = "30s"
+monitoring_evaluation_interval = "30s"
+monitoring_retention = "90d"
+# Alert name -> its "for:" duration where it differs from the rule file's.
+monitoring_rule_waits = {}
+# The blackbox probe of the site checks its certificate against the system's CAs.
+monitoring_site_ca_file = None
+monitoring_site_tls_insecure = False
+monitoring_lab_sink = False
+# Where alerts go: the on-call mailbox through the ward's relay, and webhooks
+# (chat, a paging service). Each environment names its own (placeholders here).
+alert_smarthost = "localhost:25"
+alert_smtp_require_tls = True
+alert_mail_from = "alertmanager@mimamori.invalid"
+alert_email_to = ["oncall@mimamori.invalid"]
+alert_webhook_urls = []
+# The dead man's switch: an outside service expecting the Watchdog alert.
+alert_deadman_url = None
+alert_group_wait = "30s"
+alert_group_interval = "5m"
+alert_repeat_interval = "4h"
+alert_watchdog_repeat_interval = "5m"
+# Japanese public holidays: with Sundays, the days warnings wait for working
+# hours (O-247 maintenance windows, alertmanager.yml.j2). Extend every December
+# (runbooks/monitoring.md).
+maintenance_holidays = [
+    "2026-01-01", "2026-01-12", "2026-02-11", "2026-02-23", "2026-03-20", "2026-04-29",
+    "2026-05-03", "2026-05-04", "2026-05-05", "2026-05-06", "2026-07-20", "2026-08-11",
+    "2026-09-21", "2026-09-22", "2026-09-23", "2026-10-12", "2026-11-03", "2026-11-23",
+    "2027-01-01", "2027-01-11", "2027-02-11", "2027-02-23", "2027-03-21", "2027-03-22",
+    "2027-04-29", "2027-05-03", "2027-05-04", "2027-05-05", "2027-07-19", "2027-08-11",
+    "2027-09-20", "2027-09-23", "2027-10-11", "2027-11-03", "2027-11-23",
+]

@@ -25,3 +25,24 @@ time_servers = ["mon1"]
 clamav_mirror_host = "mon1"
 clamav_custom_urls = ["http://mon1:8080/mimamori-lab.hdb"]
 clamav_exclude_official = True
+
+# Monitoring (issue 9): detect in seconds so the alerting drill
+# (tests/lab/test_60_alerting.py) stays short; production keeps the rule files' waits.
+monitoring_scrape_interval = "5s"
+monitoring_evaluation_interval = "5s"
+monitoring_retention = "1d"
+monitoring_rule_waits = {"AppNodeDown": "10s", "SiteDown": "10s", "HostDown": "15s"}
+# Pebble's root changes every time the lab is built: the probe reads the expiry
+# without verifying the chain (the site's chain is checked by tests/lab).
+monitoring_site_tls_insecure = True
+monitoring_lab_sink = True
+alert_smarthost = "127.0.0.1:2525"
+alert_smtp_require_tls = False
+alert_mail_from = "alertmanager@mimamori.lab"
+alert_email_to = ["oncall@mimamori.lab"]
+alert_webhook_urls = ["http://127.0.0.1:9099/oncall"]
+alert_deadman_url = "http://127.0.0.1:9099/deadman"
+alert_group_wait = "5s"
+alert_group_interval = "10s"
+alert_repeat_interval = "1h"
+alert_watchdog_repeat_interval = "1m"

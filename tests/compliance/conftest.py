@@ -60,6 +60,10 @@ class Target:
         self.host = testinfra.get_host(
             f"ssh://{user}@{node.address}", ssh_identity_file=node.data.get("ssh_key"),
             ssh_extra_args=extra, sudo=bool(node.data.get("_sudo")),
+            # One SSH connection per host for all its commands: a new handshake
+            # costs ~2.5 s on the emulated VM. A short persistence, so no master
+            # outlives the run for long (it would hold the lab lock's descriptor).
+            controlpath=f"/tmp/mimamori-cm-{node.name}", controlpersist=10,
         )
 
     def run(self, cmd: str) -> str:

@@ -51,13 +51,47 @@ def world(make, db):
 
     report(child_in, facility_in, accounts[Role.FACILITY])
     report_out = report(child_out, facility_out, other_account)
+    # Urgent reports and messages (F-URGENT, F-MSG): one in scope, and foreign ones that must not show.
+    from webapp.messages.models import Message, Side
+    from webapp.urgent.models import UrgentCategory, UrgentReport
+
+    def urgent(child, facility, author, text):
+        u = UrgentReport(facility_id=facility.id, centre_id=facility.centre_id, child_id=child.id if child else None,
+                         category=UrgentCategory.OTHER, description=text, reported_by_id=author.id,
+                         observed_at=dt.datetime(2026, 11, 25, tzinfo=dt.UTC))
+        db.add(u)
+        db.flush()
+        return u
+
+    urgent(child_in, facility_in, accounts[Role.FACILITY], "見守り中")
+    urgent_out = urgent(child_out, facility_out, other_account, f"{FOREIGN_MARK}の連絡")
+    urgent(None, facility_out, other_account, f"{FOREIGN_MARK}の施設全体の連絡")
+    for child, facility, author in ((child_in, facility_in, accounts[Role.FACILITY]),
+                                    (child_out, facility_out, other_account)):
+        db.add(Message(child_id=child.id, facility_id=facility.id, author_id=author.id, side=Side.FACILITY,
+                       body=f"{child.family_name}の連絡"))
+    db.flush()
     # Alerts (F-ALERT): one in scope, one foreign.
     make.alert(child_in)
     alert_out = make.alert(child_out)
+    # Notices (F-NOTICE): one for every facility, and one for junior highs only (facility_in is an elementary school).
+    from webapp.notices.models import Notice, NoticeKind
+
+    def notice(title, types):
+        n = Notice(kind=NoticeKind.GENERAL, title=title, body=title, audience_all=not types, audience_types=types,
+                   publish_from=dt.datetime(2026, 11, 1, tzinfo=dt.UTC), author_id=accounts[Role.ADMIN].id)
+        db.add(n)
+        db.flush()
+        return n
+
+    notice("全施設へのお知らせ", "")
+    notice_out = notice(f"{FOREIGN_MARK}のお知らせ", "junior_high")
     foreign_ids = {
+        "notice_id": notice_out.id,
         "alert_id": alert_out.id,
         "child_id": child_out.id,
         "report_id": report_out.id,
+        "urgent_id": urgent_out.id,
         "facility_id": facility_out.id,
         "centre_id": centre_out.id,
         "account_id": other_account.id,

@@ -356,7 +356,7 @@ def test_a_pending_session_reaches_nothing(strict_app, make, db):
     password_step(app, account)
     token = csrf_of(app.get("/login/verify"))
     ids = {"child_id": 1, "report_id": 1, "facility_id": 1, "centre_id": 1, "account_id": account.id,
-           "number": 1, "period": "2026-10", "code": "ja"}
+           "number": 1, "period": "2026-10", "code": "ja", "urgent_id": 1, "alert_id": 1, "notice_id": 1}
     checked = 0
     for route, pattern, method, _permission in swept_views(app):
         url = fill(pattern, ids)

@@ -103,6 +103,9 @@ def test_the_page_defaults_to_this_month_and_navigates_by_month(app, login_as, w
     october = app.get(f"/children/{child.id}/timeline?month=2026-10")
     assert "2026-10-31" in calendar_cells(october)
     assert october.html.select_one("a[rel=next]")["href"].endswith("month=2026-11")
+    # The first month there is: no way further back.
+    first = app.get(f"/children/{child.id}/timeline?month=2000-01")
+    assert first.html.select_one("a[rel=prev]") is None and "2000-01-31" in calendar_cells(first)
     # Full-width digits as typed with a Japanese input method.
     assert "2026-09-01" in calendar_cells(app.get(f"/children/{child.id}/timeline", {"month": "２０２６-０９"}))
 
@@ -220,12 +223,27 @@ def history(make, db, child, staff, months: int):
             status = Attendance.ABSENT if day.weekday() == 2 else Attendance.PRESENT
             entry(db, child, facility, day, status, staff)
         day += dt.timedelta(days=1)
+    from webapp.messages.models import Message, Side
+    from webapp.urgent.models import UrgentCategory, UrgentReport, UrgentResponse
+
     period = D(2026, 11, 1)
-    for _ in range(months):
+    for n in range(months):
         period = (period - dt.timedelta(days=1)).replace(day=1)
         report = make.report(child, period, author=staff)
         db.add(ReportEvent(report_id=report.id, action=ReportAction.SUBMITTED, version_number=1,
                            account_id=staff.id, created_at=dt.datetime(2026, 11, 2, 3, tzinfo=UTC)))
+        # Alerts, urgent reports with a response and messages in every month of the history
+        # (one of each in November), so each source's query is exercised at both sizes.
+        at = dt.datetime(2026, 11, 3, tzinfo=UTC) - dt.timedelta(days=30 * n)
+        make.alert(child, streak_id=at.date() - dt.timedelta(days=2), raised_at=at)
+        urgent = UrgentReport(facility_id=facility.id, centre_id=child.centre_id, child_id=child.id,
+                              category=UrgentCategory.OTHER, description="連絡", observed_at=at,
+                              reported_by_id=staff.id, created_at=at)
+        db.add(urgent)
+        db.flush()
+        db.add(UrgentResponse(report_id=urgent.id, author_id=staff.id, text="対応", shared=True, created_at=at))
+        db.add(Message(child_id=child.id, facility_id=facility.id, author_id=staff.id, side=Side.FACILITY,
+                       body="様子", created_at=at))
     db.flush()
 
 
@@ -240,7 +258,9 @@ def test_queries_per_page_do_not_grow_with_the_months_of_history(app, make, db, 
         app.get(url)  # warm-up: the same work as below
         with count_statements(connection) as statements:
             page = app.get(url)
-        assert len(timeline_texts(page)) == 4 + months  # 4 Wednesdays so far, every report submitted 11/2
+        # 4 Wednesdays so far, every report submitted 11/2, and November's alert, urgent report,
+        # its response and message.
+        assert len(timeline_texts(page)) == 4 + months + 4
         counts.append(len(statements))
     assert counts[0] > 0 and counts[0] == counts[1], counts
 
@@ -261,3 +281,51 @@ def test_alerts_are_on_the_centres_timeline_only(app, make, db, login_as, world)
     assert page.html.select("ol.timeline li")[0].select_one("a")["href"].endswith(f"/alerts/{alert.id}")
     login_as(world["staff"])
     assert "アラート" not in " ".join(timeline_texts(app.get(f"/children/{child.id}/timeline?month=2026-11")))
+
+
+@pytest.mark.req("F-UI")
+def test_the_page_has_no_inline_style_or_script_and_reads_in_english(app, login_as, world):
+    login_as(world["caseworker"])
+    url = f"/children/{world['child'].id}/timeline?month=2026-11"
+    page = app.get(url)
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "<style" not in page.text and "style=" not in page.text and "<script" not in page.text
+    svg = page.html.select_one("svg.tl-cal")
+    assert svg["role"] == "img" and svg["aria-labelledby"] == "attendance-calendar-title attendance-calendar-desc"
+    app.get("/locale/en", {"next": url})
+    english = app.get(url)
+    assert english.html.select_one("#timeline-heading").get_text() == "Timeline (newest first)"
+    rows = {r.select_one("time")["datetime"]: r.get_text(" ", strip=True) for r in english.html.select("details.tl-days tbody tr")}
+    assert rows["2026-11-03"] == "11/3（火） 休 Closed days National holiday (文化の日)"
+    legend = ET.fromstring(str(english.html.select_one("svg.tl-cal"))).find("svg:title", NS).text
+    assert legend == "Attendance calendar for 2026年11月"
+
+
+@pytest.mark.req("F-URGENT", "F-MSG")
+def test_urgent_reports_and_messages_follow_the_transfer_rule(app, make, db, login_as, transferred):
+    from webapp.messages.models import Message, Side
+    from webapp.urgent.models import UrgentCategory, UrgentReport
+
+    child, old, new = transferred["child"], transferred["school"], transferred["new"]
+    for facility, author, text, day in ((old, transferred["staff"], "旧施設からの連絡", 6),
+                                        (new, transferred["new_staff"], "新施設からの連絡", 19)):
+        db.add(Message(child_id=child.id, facility_id=facility.id, author_id=author.id, side=Side.FACILITY,
+                       body=text, created_at=dt.datetime(2026, 11, day, 2, tzinfo=UTC)))
+        db.add(UrgentReport(facility_id=facility.id, centre_id=transferred["centre"].id, child_id=child.id,
+                            category=UrgentCategory.GUARDIAN, description=f"{text}（緊急）",
+                            observed_at=dt.datetime(2026, 11, day, 1, tzinfo=UTC), reported_by_id=author.id,
+                            created_at=dt.datetime(2026, 11, day, 1, tzinfo=UTC)))
+    db.flush()
+    login_as(transferred["caseworker"])
+    everything = app.get(f"/children/{child.id}/timeline?month=2026-11").text
+    assert all(text in everything for text in ("旧施設からの連絡", "新施設からの連絡", "旧施設からの連絡（緊急）",
+                                                "新施設からの連絡（緊急）"))
+    login_as(transferred["new_staff"])
+    page = app.get(f"/children/{child.id}/timeline?month=2026-11")
+    texts = timeline_texts(page)
+    assert "新施設からの連絡" in page.text and "新施設からの連絡（緊急）" in page.text
+    assert "旧施設からの連絡" not in page.text
+    assert [t.split(" ")[0] for t in texts] == ["2026-11-19", "2026-11-19", "2026-11-18"]
+    links = [a["href"] for a in page.html.select("ol.timeline li a")]
+    assert any(link.endswith(f"/children/{child.id}/messages") for link in links)
+    assert any("/urgent/" in link for link in links)

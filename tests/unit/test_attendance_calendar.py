@@ -73,7 +73,7 @@ def test_entries_decide_the_cell_and_an_absence_without_contact_is_its_own_statu
         CellStatus.PRESENT,
     ]
     assert dict(grid.summary())[CellStatus.PRESENT] == 2
-    assert next(c for c in grid.cells if c.day == D(2026, 11, 4)).description == "11月4日（水） 欠席 病気・けが"
+    assert next(c for c in grid.cells if c.day == D(2026, 11, 4)).description() == "11/4（水） 欠席 病気・けが"
 
 
 def test_days_outside_the_monitoring_period_or_recorded_elsewhere_are_outside():
@@ -111,7 +111,7 @@ def test_the_svg_draws_every_day_with_its_status_and_a_letter():
     assert days["2026-11-05"].get("data-status") == "present"
     letters = {day: [t.text for t in g.iterfind("svg:text", NS)] for day, g in days.items()}
     assert letters["2026-11-04"] == ["4", "欠"] and letters["2026-11-03"] == ["3", "休"]
-    assert days["2026-11-03"].find("svg:title", NS).text == "11月3日（火） 休業日 祝日"
+    assert days["2026-11-03"].find("svg:title", NS).text == "11/3（火） 休業日 祝日"
     # Closed days are hatched too, so they differ from 出席 in black-and-white print.
     assert any(r.get("fill", "").startswith("url(#") for r in days["2026-11-03"].iterfind("svg:rect", NS))
     assert not any(r.get("fill", "").startswith("url(#") for r in days["2026-11-05"].iterfind("svg:rect", NS))

@@ -184,3 +184,46 @@ def test_the_day_form_validation(db):
     assert rows[1] == RowInput(2, 0, Attendance.PRESENT, None, False, None)
     assert rows[2].status is None
     assert set(errors) == {"reason-4", "status-5"}
+
+
+@pytest.mark.req("F-DAILY")
+def test_two_people_entering_different_rows_of_one_day_do_not_conflict(db, setup):
+    facility, staff, (c1, c2), service = setup
+    # Both opened the empty day; the first saves c1, the second c2 (leaving c1 empty).
+    save(service, db, facility, staff, [c1, c2], [RowInput(c1.id, 0, Attendance.PRESENT), RowInput(c2.id, 0, None)])
+    result = save(service, db, facility, staff, [c1, c2],
+                  [RowInput(c1.id, 0, None), RowInput(c2.id, 0, Attendance.LATE)])
+    assert result.created == 1
+    # Choosing the very same as what was saved meanwhile is no conflict either.
+    same = save(service, db, facility, staff, [c1, c2], [RowInput(c1.id, 0, Attendance.PRESENT)])
+    assert same.unchanged == 1
+
+
+@pytest.mark.req("F-DAILY")
+def test_a_first_entry_saved_by_a_concurrent_request_is_a_conflict_not_an_error(db, make, setup, monkeypatch):
+    facility, staff, (c1, c2), service = setup
+    make.attendance(c1, WEDNESDAY, "present")
+    # As if the other request inserted after this one read the day.
+    monkeypatch.setattr(service, "entries_for_day", lambda *args: {})
+    with pytest.raises(EntryConflict):
+        save(service, db, facility, staff, [c1, c2],
+             [RowInput(c2.id, 0, Attendance.LATE), RowInput(c1.id, 0, Attendance.ABSENT, AbsenceReason.ILLNESS)])
+    # All or nothing, and the session is still usable.
+    assert db.scalars(sa.select(AttendanceEntry.status)).all() == ["present"]
+
+
+@pytest.mark.req("F-DAILY")
+def test_a_correction_racing_another_correction_loses_cleanly(db, make, setup, monkeypatch):
+    facility, staff, (c1, c2), service = setup
+    make.attendance(c1, WEDNESDAY, "present")
+    read = service.entries_for_day
+
+    def read_then_someone_corrects(*args):
+        found = read(*args)
+        db.execute(sa.update(AttendanceEntry).values(version=2))
+        return found
+
+    monkeypatch.setattr(service, "entries_for_day", read_then_someone_corrects)
+    with pytest.raises(EntryConflict):
+        save(service, db, facility, staff, [c1, c2], [RowInput(c1.id, 1, Attendance.ABSENT, AbsenceReason.FAMILY)])
+    assert db.scalar(sa.select(sa.func.count()).select_from(AttendanceEntryVersion)) == 0

@@ -50,6 +50,7 @@ from webapp.children.models import Child
 from webapp.closed_days.services import Calendar
 from webapp.db import utcnow
 from webapp.mail.services import MailOutbox, RecipientError, check_address
+from webapp.organisations.models import Facility
 
 # A child seen by the sweep for the first time: streaks that ended within this
 # many days still raise (a new install, a newly registered child); older ones
@@ -192,10 +193,13 @@ class AlertSweep:
         """Entries of every child from ``start``: (entries by child, facility by day, by child)."""
         entries: dict[int, dict[dt.date, DayEntry]] = {}
         facilities: dict[int, list[tuple[dt.date, int]]] = {}
+        # Per facility, so the (facility_id, day) index serves the range on both
+        # databases: "day >= x" alone has no index and would read every year.
+        facility_ids = list(self.db.scalars(sa.select(Facility.id)))
         rows = self.db.execute(
             sa.select(_entries.c.child_id, _entries.c.day, _entries.c.status, _entries.c.no_contact,
                       _entries.c.facility_id)
-            .where(_entries.c.day >= start, _entries.c.day <= today)
+            .where(_entries.c.facility_id.in_(facility_ids), _entries.c.day >= start, _entries.c.day <= today)
             .order_by(_entries.c.child_id, _entries.c.day)
         )
         for child_id, day, status, no_contact, facility_id in rows:
@@ -288,7 +292,8 @@ class AlertSweep:
         updates = []
         for alert in alerts:
             for episode in evaluation.episodes:
-                if episode.id <= alert.streak_id <= episode.last_day or episode.id <= alert.last_absent_day <= episode.last_day:
+                inside = episode.id <= alert.streak_id <= episode.last_day
+                if inside or episode.id <= alert.last_absent_day <= episode.last_day:
                     if (episode.length, episode.last_day) != (alert.current_length, alert.last_absent_day):
                         updates.append({"b_id": alert.id, "b_length": episode.length,
                                         "b_last_day": episode.last_day})

@@ -6,8 +6,9 @@ Contracts:
 - A changed entry keeps its previous content as an ``AttendanceEntryVersion``
   (version numbers go 1, 2, 3 ...); an unchanged row writes nothing.
 - Each row carries the version the user saw; if someone saved that child's day
-  meanwhile, the whole save is refused as a conflict (optimistic
-  concurrency, like monthly reports). Concurrent first entries of the same
+  meanwhile and this save would change it, the whole save is refused as a
+  conflict (optimistic concurrency, like monthly reports). Rows left empty
+  never conflict. Concurrent first entries of the same
   child and day are caught by the unique (child_id, day) constraint.
 - Entry is refused on closed days (unless a 特別開所日 opens them), on future
   days, and for children not monitored on that day.
@@ -168,8 +169,15 @@ class AttendanceService:
         listed = {child.id for child in children}
         rows = [row for row in rows if row.child_id in listed]
         current = self.entries_for_day(facility_id, day, listed)
-        stale = {row.child_id for row in rows
-                 if (current[row.child_id].version if row.child_id in current else 0) != row.seen_version}
+        # Only rows being saved can conflict, and only if they would change what
+        # someone else saved meanwhile: two teachers entering their own classes
+        # of one facility at the same time must not refuse each other.
+        stale = set()
+        for row in rows:
+            entry = current.get(row.child_id)
+            seen = entry.version if entry is not None else 0
+            if row.status is not None and seen != row.seen_version and (entry is None or _content(entry) != row.content()):
+                stale.add(row.child_id)
         if stale:
             raise EntryConflict(_conflict_message(), stale)
         now = utcnow()

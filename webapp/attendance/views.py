@@ -24,7 +24,7 @@ from webapp.attendance.services import (
     DayNotOpen,
     EntryConflict,
 )
-from webapp.audit.recorder import actor_for_request, record_view
+from webapp.audit.recorder import actor_for_request, append_records
 from webapp.authz import Permission, Role
 from webapp.children.scope import scope_for
 from webapp.closed_days import calendar_for
@@ -54,10 +54,13 @@ def _day(request) -> dt.date:
 
 def _record_views(request, entity: str, entity_id, child_ids) -> None:
     """Who saw which children's attendance (S-AUDIT), one record per child shown."""
-    actor = actor_for_request(request)
-    for child_id in child_ids:
-        record_view(request.db, actor, entity, entity_id, child_id)
     if child_ids:
+        # One append for the whole page: the chain is extended under one lock, not once per child.
+        append_records(request.db.connection(), actor_for_request(request), [
+            {"action": "view", "entity": entity, "entity_id": str(entity_id), "child_id": child_id,
+             "before": None, "after": None}
+            for child_id in child_ids
+        ])
         # Written with Core: without this zope.sqlalchemy would roll the records back.
         zope.sqlalchemy.mark_changed(request.db)
 

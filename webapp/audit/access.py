@@ -24,7 +24,8 @@ log = logging.getLogger("mimamori.access")
 
 NOT_IN_DATABASE = frozenset({"healthz"})
 # Route parameters that identify objects; recorded as object ids.
-OBJECT_KEYS = ("child_id", "report_id", "facility_id", "centre_id", "account_id", "number", "period")
+OBJECT_KEYS = ("child_id", "report_id", "facility_id", "centre_id", "account_id", "number", "period",
+               "urgent_id")
 
 
 def actor_fields(request) -> dict:

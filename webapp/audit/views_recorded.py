@@ -15,10 +15,13 @@ from webapp.audit.recorder import actor_for_request, record_view
 RECORDED_ROUTES = {
     "child.detail": "child_id",
     "child.edit": "child_id",
+    "admin.child_siblings": "child_id",
     "child.timeline": "child_id",
     "facility.report_edit": "child_id",
     "report.detail": "report_id",
     "report.version": "report_id",
+    "urgent.detail": "urgent_id",
+    "child.messages": "child_id",
     "alert.detail": "alert_id",
 }
 
@@ -31,6 +34,10 @@ def _child_of_alert(db, alert_id: int) -> int | None:
     return db.scalar(sa.text("SELECT child_id FROM alerts WHERE id = :id"), {"id": alert_id})
 
 
+def _child_of_urgent_report(db, report_id: int) -> int | None:
+    return db.scalar(sa.text("SELECT child_id FROM urgent_reports WHERE id = :id"), {"id": report_id})
+
+
 def view_recording_tween_factory(handler, registry):
     def tween(request):
         response = handler(request)
@@ -40,6 +47,8 @@ def view_recording_tween_factory(handler, registry):
             object_id = int(request.matchdict[key])
             if key == "child_id":
                 entity, child_id = "children", object_id
+            elif key == "urgent_id":
+                entity, child_id = "urgent_reports", _child_of_urgent_report(request.db, object_id)
             elif key == "alert_id":
                 entity, child_id = "alerts", _child_of_alert(request.db, object_id)
             else:

@@ -19,8 +19,9 @@ intervals per facility, searched with ``bisect``. A range query is therefore a
 few slices per year, not a loop of per-day checks. Extra open days are merged in.
 
 Facility types, closures and extra open days come from a ``FacilityDays``
-provider. Today that is an in-memory mapping; later a table-backed provider
-with the same three methods plugs in without changing any caller.
+provider: ``DbFacilityDays`` (``webapp.closed_days.facility_days``) reads the
+``facility_closures`` table in the application; ``InMemoryFacilityDays``
+serves tests and benchmarks. Both have the same three methods.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 
 from webapp.alerts.streaks import Attendance
+from webapp.i18n import _
 from webapp.timeline.items import Window
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -31,7 +32,8 @@ class CellStatus(enum.StrEnum):
     FUTURE = "future"
 
     @property
-    def label(self) -> str:
+    def label(self):
+        """A TranslationString: ``request.localizer.translate`` or ``.interpolate()`` for Japanese."""
         return CELL_LABELS[self]
 
     @property
@@ -41,15 +43,15 @@ class CellStatus(enum.StrEnum):
 
 
 CELL_LABELS = {
-    CellStatus.PRESENT: "出席",
-    CellStatus.ABSENT: "欠席",
-    CellStatus.NO_CONTACT: "連絡なし欠席",
-    CellStatus.LATE: "遅刻",
-    CellStatus.LEFT_EARLY: "早退",
-    CellStatus.MISSING: "未入力",
-    CellStatus.CLOSED: "休業日",
-    CellStatus.OUTSIDE: "対象外",
-    CellStatus.FUTURE: "今後",
+    CellStatus.PRESENT: _("出席"),
+    CellStatus.ABSENT: _("欠席"),
+    CellStatus.NO_CONTACT: _("連絡なし欠席"),
+    CellStatus.LATE: _("遅刻"),
+    CellStatus.LEFT_EARLY: _("早退"),
+    CellStatus.MISSING: _("未入力"),
+    CellStatus.CLOSED: _("休業日"),
+    CellStatus.OUTSIDE: _("対象外"),
+    CellStatus.FUTURE: _("今後"),
 }
 
 CELL_LETTERS = {
@@ -95,11 +97,15 @@ class Cell:
     def weekday_label(self) -> str:
         return WEEKDAYS_JA[self.day.weekday()]
 
-    @property
-    def description(self) -> str:
-        """``11月3日（火） 休業日 文化の日``: the cell as one line of text (SVG <title>, the table)."""
-        text = f"{self.day.month}月{self.day.day}日（{self.weekday_label}） {self.status.label}"
+    def description(self, translate=None) -> str:
+        """``11月3日（火） 休業日 祝日（文化の日）``: the cell as one line of text (the SVG's <title>)."""
+        label = (translate or _interpolate)(self.status.label)
+        text = f"{self.day.month}/{self.day.day}（{self.weekday_label}） {label}"
         return f"{text} {self.note}" if self.note else text
+
+
+def _interpolate(message) -> str:
+    return message.interpolate()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.closed_days.facility_days import why_closed
 from webapp.closed_days.services import Calendar
-from webapp.timeline import sources, sources_alerts, sources_attendance
+from webapp.timeline import sources, sources_alerts, sources_attendance, sources_messages, sources_urgent
 from webapp.timeline.items import TimelineItem, Window, newest_first
 from webapp.timeline.month_grid import MonthGrid, build_month
 from webapp.timeline.viewer import Viewer
@@ -30,6 +30,8 @@ Source = Callable[[object, Viewer, int, Window], list[TimelineItem]]
 SOURCES: tuple[Source, ...] = (
     sources.report_items,
     sources_alerts.alert_items,
+    sources_urgent.urgent_items,
+    sources_messages.message_items,
 )
 
 

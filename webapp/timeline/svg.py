@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ET
 
 from markupsafe import Markup
 
+from webapp.i18n import _
 from webapp.timeline.month_grid import CellStatus, MonthGrid
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -67,8 +68,13 @@ def _swatch(parent, x, y, status: CellStatus, hatch: str, w=CELL_W - 2, h=CELL_H
         _el(parent, "rect", x=x, y=y, width=w, height=h, fill=f"url(#{hatch})")
 
 
-def month_svg(grid: MonthGrid, *, id_prefix: str = "cal") -> Markup:
-    """The month as an inline <svg> element, safe to put in a template as is."""
+def month_svg(grid: MonthGrid, *, id_prefix: str = "cal", translate=None) -> Markup:
+    """The month as an inline <svg> element, safe to put in a template as is.
+
+    ``translate`` turns TranslationStrings into the page's language
+    (``request.localizer.translate``); without it, Japanese.
+    """
+    translate = translate or (lambda message: message.interpolate())
     weeks = grid.weeks()
     width = CELL_W * 7 + 2 * PAD
     legend_rows = -(-len(LEGEND) // LEGEND_COLUMNS)
@@ -80,10 +86,13 @@ def month_svg(grid: MonthGrid, *, id_prefix: str = "cal") -> Markup:
         "viewBox": f"0 0 {width} {height}", "width": str(width), "height": str(height),
         "class": "tl-cal", "font-family": "sans-serif",
     })
-    _el(svg, "title", f"{grid.first.year}年{grid.first.month}月の出欠カレンダー", id=title_id)
-    summary = "、".join(f"{status.label}{count}日" for status, count in grid.summary())
-    closed = grid.counts()[CellStatus.CLOSED]
-    _el(svg, "desc", f"{summary}、休業日{closed}日。日ごとの内容はカレンダーの下の表にもあります。", id=desc_id)
+    month = f"{grid.first.year}年{grid.first.month}月"
+    _el(svg, "title", translate(_("${month}の出欠カレンダー", mapping={"month": month})), id=title_id)
+    counts = [*grid.summary(), (CellStatus.CLOSED, grid.counts()[CellStatus.CLOSED])]
+    summary = " / ".join(translate(_("${label}${count}日", mapping={"label": translate(status.label), "count": count}))
+                         for status, count in counts)
+    _el(svg, "desc", translate(_("${summary}。日ごとの内容はカレンダーの下の表にもあります。",
+                                 mapping={"summary": summary})), id=desc_id)
 
     defs = _el(svg, "defs")
     hatch = f"{id_prefix}-hatch"
@@ -103,7 +112,7 @@ def month_svg(grid: MonthGrid, *, id_prefix: str = "cal") -> Markup:
             y = PAD + HEAD_H + row * CELL_H + 1
             group = _el(svg, "g", class_=f"tl-cal-day tl-cal-{cell.status.value}",
                         data_day=cell.day.isoformat(), data_status=cell.status.value)
-            _el(group, "title", cell.description)
+            _el(group, "title", cell.description(translate))
             _swatch(group, x, y, cell.status, hatch)
             _el(group, "text", str(cell.day.day), x=x + 3, y=y + 12, font_size=11, fill=MUTED)
             if cell.status.letter:
@@ -118,6 +127,6 @@ def month_svg(grid: MonthGrid, *, id_prefix: str = "cal") -> Markup:
         _swatch(item, x, y, status, hatch, w=30, h=20)
         _el(item, "text", status.letter, x=x + 15, y=y + 15, text_anchor="middle", font_size=12,
             font_weight="bold", fill=INK)
-        _el(item, "text", status.label, x=x + 36, y=y + 15, font_size=12, fill=INK)
+        _el(item, "text", translate(status.label), x=x + 36, y=y + 15, font_size=12, fill=INK)
 
     return Markup(ET.tostring(svg, encoding="unicode", short_empty_elements=True))

@@ -12,22 +12,10 @@ from webapp.children.scope import scope_for
 from webapp.closed_days import calendar_for
 from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.forms import FormErrors
-from webapp.i18n import _
-from webapp.reports.periods import add_months, format_period, parse_period
+from webapp.reports.periods import add_months, format_period
+from webapp.timeline.forms import FIRST_MONTH, clean_month
 from webapp.timeline.services import TimelineService
 from webapp.timeline.svg import month_svg
-
-
-def clean_month(raw, this_month):
-    """``2026-11`` (full-width digits and 2026-1 accepted) up to this month. Returns (first day, error)."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return this_month, None
-    period = parse_period(raw)
-    if period is None:
-        return None, _("月は 2026-11 の形式で入力してください。")
-    if period > this_month:
-        return None, _("今月より先の月は表示できません。")
-    return period, None
 
 
 @view_config(route_name="child.timeline", permission=Permission.CHILDREN_VIEW,
@@ -50,10 +38,10 @@ def child_timeline(request):
     return {
         "child": child,
         "month": month,
-        "svg": month_svg(month.grid, id_prefix="attendance-calendar"),
+        "svg": month_svg(month.grid, id_prefix="attendance-calendar", translate=request.localizer.translate),
         "errors": errors,
         "values": {"month": raw if error else format_period(first)},
-        "previous": format_period(previous),
+        "previous": format_period(previous) if previous >= FIRST_MONTH else None,
         "following": format_period(following) if following <= this_month else None,
         "this_month": format_period(this_month),
     }

@@ -7,6 +7,9 @@ roles/logging; etckeeper is in roles/common.
 Containers (the lab) cannot set kernel-wide sysctls, the clock or run auditd:
 the files are written everywhere, and where they cannot take effect the
 compliance suite runs those checks on a VM host instead of skipping them.
+Hosts with a kernel of their own (VMs, real servers, the lab's vm1) also get
+auditd with its rules, the kernel sysctls applied at once, and /tmp and
+/dev/shm mounted nodev,nosuid,noexec.
 """
 
 import hashlib
@@ -63,6 +66,9 @@ def configure():
     _banner()
     _firewall()
     _kernel(container)
+    if not container:
+        _audit(d)
+        _mounts()
     _accounts()
     _time(d, container)
     _journal()
@@ -115,6 +121,52 @@ def _kernel(container):
               dest="/etc/modprobe.d/60-mimamori-blacklist.conf", mode="0644")
     files.put(name="No core dumps", src=StringIO("# Managed by pyinfra (roles/base).\n* hard core 0\n"),
               dest="/etc/security/limits.d/60-mimamori.conf", mode="0644")
+
+
+AUDIT_PACKAGES = ["auditd", "audispd-plugins"]
+
+
+def _audit(d):
+    apt.packages(name="Install auditd", packages=AUDIT_PACKAGES)
+    rules = files.put(name="Audit rules", src=str(T / "audit.rules"),
+                      dest="/etc/audit/rules.d/60-mimamori.rules", mode="0640")
+    final = files.template(name="Audit rules locked until reboot",
+                           src=str(T / "audit-finalize.rules.j2"),
+                           dest="/etc/audit/rules.d/99-mimamori-finalize.rules", mode="0640",
+                           immutable=d.get("audit_immutable", True))
+    # Audit events also go to syslog, which ships them to the log host (roles/logging).
+    plugin = files.line(name="Audit events to syslog", path="/etc/audit/plugins.d/syslog.conf",
+                        line=r"^active\s*=", replace="active = yes")
+    systemd.service(name="Run auditd", service="auditd", running=True, enabled=True)
+    systemd.service(name="Restart auditd for its syslog plugin", service="auditd", restarted=True,
+                    _if=plugin.did_change)
+    # Once the kernel holds immutable rules (-e 2) nothing can load new ones:
+    # they take effect at the next boot, and the deploy says so instead of failing.
+    server.shell(
+        name="Load the audit rules",
+        commands=["augenrules --check >/dev/null; if auditctl -s | grep -q '^enabled 2'; then"
+                  " echo 'audit rules are locked until reboot: the new rules load at the next boot' >&2;"
+                  " else augenrules --load; fi"],
+        _if=lambda: rules.did_change() or final.did_change(),
+    )
+
+
+# Temporary folders never hold devices, set-user-ID programs or anything to run
+# (CIS Debian 12 1.1.2.1, 1.1.2.2; dev-sec linux-baseline os-14).
+MOUNTS = {
+    "/tmp": "tmpfs /tmp tmpfs rw,nosuid,nodev,noexec,relatime,size=25%,mode=1777 0 0",
+    "/dev/shm": "tmpfs /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime 0 0",
+}
+
+
+def _mounts():
+    for path, entry in MOUNTS.items():
+        line = files.line(name=f"Mount {path} nodev,nosuid,noexec", path="/etc/fstab",
+                          line=rf"^\S+\s+{path}\s", replace=entry)
+        server.shell(name=f"Mount {path} with its options now",
+                     commands=[f"systemctl daemon-reload; if mountpoint -q {path}; then"
+                               f" mount -o remount {path}; else mount {path}; fi"],
+                     _if=line.did_change)
 
 
 def _accounts():

@@ -1,0 +1,81 @@
+"""The urgent report's email leaves right after the commit, not at the next job run (F-URGENT, F-NOTIFY).
+
+Runs the real application on a scratch database it owns (the other tests
+inject a session bound to a rolled-back transaction, where no second
+connection could see the report).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+from webtest import TestApp
+
+from tests.conftest import login
+from tests.factories import Factory
+from webapp import migrate
+from webapp.db import create_engine
+from webapp.mail.models import MailStatus, OutboxMessage
+from webapp.urgent.notify import after_commit_hook
+
+
+@pytest.fixture
+def real_app(scratch_url, settings, clock):
+    from webapp.config import configure
+    from webapp.settings import build_settings
+
+    migrate.upgrade(scratch_url)
+    own = {k: v for k, v in settings.items() if k != "mimamori.db_session_factory"}
+    own.update({"sqlalchemy.url": scratch_url, "mimamori.mail": "null"})
+    config = configure(build_settings(own, environ={}))
+    config.registry["clock"] = clock
+    engine = create_engine(scratch_url)
+    yield TestApp(config.make_wsgi_app(), extra_environ={
+        "wsgi.url_scheme": "https", "HTTP_HOST": "localhost", "HTTP_ORIGIN": "https://localhost",
+        "REMOTE_ADDR": "192.0.2.10"}), sessionmaker(bind=engine)
+    config.registry["db.engine"].dispose()
+    engine.dispose()
+
+
+def wait_for(predicate, seconds=10.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.req("F-URGENT", "F-NOTIFY")
+def test_the_centres_email_is_sent_right_after_the_report_is_committed(real_app):
+    app, sessions = real_app
+    with sessions.begin() as session:
+        make = Factory(session)
+        centre = make.centre()
+        facility = make.facility(centre=centre)
+        child = make.child(facility=facility)
+        make.account("caseworker", centre=centre, email="cw@city.example.jp")
+        staff = make.account("facility", facility=facility)
+        session.expunge_all()
+    login(app, staff)
+    form = app.get("/urgent/new").forms["urgent-form"]
+    form["child"], form["category"], form["description"] = str(child.id), "not_seen", "3日間姿が見えない。"
+    form.submit(status=303)
+
+    def sent():
+        with sessions() as session:
+            return session.scalar(sa.select(OutboxMessage.status)) == MailStatus.SENT
+
+    # No job run in between: the after-commit delivery did it.
+    assert wait_for(sent)
+
+
+def test_nothing_is_sent_when_the_transaction_did_not_commit():
+    started = []
+    after_commit_hook(False, engine=None, mail_settings=None, clock=None, start=started.append)
+    assert started == []
+    after_commit_hook(True, engine=None, mail_settings=None, clock=None, start=started.append)
+    assert len(started) == 1

@@ -1,0 +1,34 @@
+"""Urgent reports (緊急連絡, F-URGENT): filed by a facility at any time, handled by the centre at once."""
+
+
+def _dashboard_items(request):
+    from webapp.children.scope import scope_for
+    from webapp.urgent.services import UrgentReportService
+
+    if request.account is None or request.account.role != "caseworker":
+        return []
+    return request.find_service(UrgentReportService).listing(scope_for(request), open_only=True)
+
+
+def _open_count(request) -> int:
+    """Open urgent reports the user may see (the menu's badge); 0 when logged out."""
+    from webapp.authz import Permission
+    from webapp.children.scope import scope_for
+    from webapp.urgent.services import UrgentReportService
+
+    if request.account is None or not request.has_permission(Permission.URGENT_HANDLE):
+        return 0
+    return request.find_service(UrgentReportService).open_count(scope_for(request))
+
+
+def includeme(config):
+    from webapp.mail.services import MailOutbox
+    from webapp.urgent.services import UrgentReportService
+
+    config.register_service_factory(
+        lambda _context, request: UrgentReportService(request.db, request.find_service(MailOutbox), request.clock),
+        UrgentReportService,
+    )
+    config.add_request_method(_open_count, "open_urgent_count", reify=True)
+    config.add_dashboard_section("urgent", _dashboard_items, "centre/dashboard_sections/urgent.html", order=10)
+    config.scan(".views")
