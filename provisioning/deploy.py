@@ -10,7 +10,7 @@ from pyinfra import host
 
 from lib import secrets
 from lib.barrier import barrier
-from roles import app, base, certificates, common, db, etcd, lb, logging, pebble
+from roles import app, backup, base, certificates, common, db, etcd, lb, logging, pebble
 
 secrets.ensure(host.data.env)
 
@@ -25,9 +25,15 @@ if "etcd" in host.groups:
     etcd.configure()
 if "db" in host.groups:
     db.configure()
+    backup.database_node()
+if "backup" in host.groups:
+    backup.repository()
 barrier("database and ACME CA")
 if "app" in host.groups:
     app.configure()
+if "backup" in host.groups:
+    # Both database nodes serve pgBackRest now (previous phase).
+    backup.stanza()
 barrier("app nodes")
 if "lb" in host.groups:
     lb.configure()
@@ -35,3 +41,6 @@ if "lb" in host.groups:
 if "db" in host.groups:
     # After the app's migrations (previous phase): the audit table exists now.
     db.grant_after_migrate()
+if any(g in host.groups for g in backup.FILE_BACKUP_GROUPS):
+    # After the previous barriers: the backup host's restic server runs.
+    backup.files_client()

@@ -25,10 +25,11 @@ lb = [_host("lb1", "10.77.0.11"), _host("lb2", "10.77.0.12")]
 app = [_host("app1", "10.77.0.21"), _host("app2", "10.77.0.22")]
 # PostgreSQL under Patroni; the first bootstraps the cluster (roles/db).
 db = [_host("db1", "10.77.0.31"), _host("db2", "10.77.0.32")]
-# Hosts of later issues (backup1: pgBackRest, mon1: monitoring) get the common
-# role now, and mon1 runs the lab's ACME CA.
+# mon1 runs the lab's ACME CA (and monitoring); backup1 is the backup host.
 acme_lab = [_host("mon1", "10.77.0.51")]
 other = [_host("backup1", "10.77.0.41")]
+# The pgBackRest repository and the restic file repositories (roles/backup).
+backup = other
 # The three etcd members Patroni keeps its leader key in (roles/etcd).
 etcd = db + acme_lab
 

@@ -14,6 +14,8 @@ app = [_host("app1", "203.0.113.21"), _host("app2", "203.0.113.22")]
 db = [_host("db1", "203.0.113.31"), _host("db2", "203.0.113.32")]
 mon = [_host("mon1", "203.0.113.51")]
 other = [_host("backup1", "203.0.113.41")]
+# The pgBackRest repository and the restic file repositories (roles/backup).
+backup = other
 # The three etcd members Patroni keeps its leader key in (roles/etcd).
 etcd = db + mon
 

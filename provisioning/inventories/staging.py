@@ -13,6 +13,8 @@ app = [_host("stg-app1", "192.0.2.21"), _host("stg-app2", "192.0.2.22")]
 db = [_host("stg-db1", "192.0.2.31"), _host("stg-db2", "192.0.2.32")]
 mon = [_host("stg-mon1", "192.0.2.51")]
 other = [_host("stg-backup1", "192.0.2.41")]
+# The pgBackRest repository and the restic file repositories (roles/backup).
+backup = other
 # The three etcd members Patroni keeps its leader key in (roles/etcd).
 etcd = db + mon
 

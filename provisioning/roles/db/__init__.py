@@ -30,7 +30,7 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets, topology
-from roles import etcd
+from roles import backup, etcd
 
 HERE = Path(__file__).parent
 VERSION = "15"
@@ -159,6 +159,8 @@ def configure():
         app_addresses=topology.addresses("app"),
         extra_clients=d.get("db_extra_clients", []),
         db_name=d.db_name, app_role=APP_ROLE, migrate_role=MIGRATE_ROLE,
+        archive_command=backup.ARCHIVE_COMMAND if topology.names("backup") else None,
+        archive_timeout=d.get("backup_archive_timeout", backup.ARCHIVE_TIMEOUT),
     )
     unit = files.template(
         name="Install the Patroni service",
@@ -193,6 +195,19 @@ def configure():
     # reload; Patroni itself restarts PostgreSQL when a parameter needs it.
     systemd.service(name="Reload Patroni", service="patroni.service", running=True,
                     reloaded=True, _if=conf.did_change)
+    # archive_mode only changes with a restart (the first deploy with a backup
+    # host on a running cluster): Patroni restarts its PostgreSQL, one node at a
+    # time, the primary keeping its role. A few seconds without writes, once.
+    server.shell(
+        name="Restart PostgreSQL through Patroni where archiving waits for it",
+        commands=[f"for i in $(seq 60); do [ \"$({PSQL} -Atc 'show archive_mode')\" = on ] && exit 0;"
+                  f" curl -s {me}/patroni | grep -q '\"pending_restart\": true' && break; sleep 0.5; done;"
+                  f" patronictl restart mimamori-{env} {host.name} --force",
+                  f"for i in $(seq 240); do curl -sf -o /dev/null {me}/health && exit 0; sleep 0.5; done;"
+                  " echo 'PostgreSQL not back after the restart' >&2; exit 1"],
+        _serial=True,
+        _if=lambda: conf.did_change() and existed and bool(topology.names("backup")),
+    )
     # New certificate files with an unchanged Patroni configuration: Patroni
     # sees nothing to do, so PostgreSQL itself re-reads them.
     server.shell(name="Reload PostgreSQL for new certificates",

@@ -1,0 +1,178 @@
+"""Destructive backup drills (issue 8: O-BACKUP10, O-RESTORE, O-ERASE), last
+of all: twelve backups leave exactly the latest ten; the database cluster is
+destroyed and restored from backup1 (data lost and restore time printed); a
+damaged or wrong-key repository fails the restore loudly and leaves the
+running database alone; the scheduled drill records its metrics; and the
+erasure of backup1 leaves nothing readable. After this file backup1 is
+erased: the next `ci/deploy lab` sets it up again."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import dbdrill
+from backupkit import BACKUP, DATA_DIR, PGBR, archiver, backup, full_labels, info
+from labkit import on, wait_for
+
+req = pytest.mark.req
+TABLE = "backup_drill"
+
+
+@req("O-BACKUP10")
+def test_twelve_backups_leave_exactly_the_latest_ten():
+    taken = []
+    for i in range(12):
+        # Incremental backups between fulls are what a day looks like; they
+        # expire with the full they depend on.
+        taken.append(backup("full"))
+        if i == 10:
+            # While the 11th full is being made, and after, ten are kept.
+            assert len(full_labels()) == 10
+    labels = full_labels()
+    print(f"fulls kept: {labels}")
+    assert labels == taken[-10:]
+    st = info()
+    oldest = st["backup"][0]
+    assert oldest["label"] == taken[2]
+    # WAL older than the oldest kept full went with it.
+    assert st["archive"][0]["min"] <= oldest["archive"]["start"]
+    metrics = on(BACKUP, "cat /var/lib/prometheus/node-exporter/mimamori_backup.prom")
+    assert "mimamori_backup_generations 10\n" in metrics
+
+
+def _destroy_cluster() -> None:
+    for node in dbdrill.DB_NODES:
+        on(node, "systemctl stop patroni")
+    for node in dbdrill.DB_NODES:
+        on(node, f"rm -rf {DATA_DIR}")
+    on("db1", "printf 'mimamori-lab\\nYes I am aware\\n' | patronictl remove mimamori-lab >/dev/null")
+
+
+def _restore_cluster() -> None:
+    """runbooks/backup.md "Restore": restore on one node from backup1, let it
+    finish recovery, hand it to Patroni, then the other node joins as replica."""
+    pg = "sudo -u postgres /usr/lib/postgresql/15/bin/pg_ctl -D " + DATA_DIR
+    on("db1", f"sudo -u postgres pgbackrest --stanza=mimamori --log-level-console=warn"
+              f" --target-action=promote restore")
+    on("db1", f"{pg} -l /tmp/restore.log -w -t 600 start >/dev/null")
+    assert wait_for(lambda: dbdrill.psql("db1", "SELECT pg_is_in_recovery()", db="postgres",
+                                         check=False).strip() == "f", timeout=600, interval=1)
+    on("db1", f"{pg} -m fast -w stop >/dev/null")
+    on("db1", "systemctl start patroni")
+    assert wait_for(lambda: dbdrill.rest("db1", "/primary") == 200, timeout=180, interval=1)
+    on("db2", "systemctl start patroni")
+    dbdrill.healthy_cluster(timeout=300)
+
+
+@req("O-RESTORE")
+def test_cluster_destroyed_and_restored_keeps_every_archived_commit():
+    lead = dbdrill.healthy_cluster()
+    dbdrill.psql(lead, f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY,"
+                       " at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+                       " lsn pg_lsn NOT NULL DEFAULT pg_current_wal_insert_lsn())")
+    # One committed row every ~0.2 s for 40 s, on the primary itself.
+    on(lead, f"for i in $(seq 1 200); do sudo -u postgres psql -X -q -d mimamori -c"
+             f" \"INSERT INTO {TABLE} (id) VALUES ($i)\"; sleep 0.1; done")
+    committed = {int(r.split("|")[0]): r.split("|")[1] for r in dbdrill.psql(
+        lead, f"SELECT id, at FROM {TABLE}").split()}
+    last_archived = archiver(lead)["last_archived_wal"]
+    safe = {int(x) for x in dbdrill.psql(
+        lead, f"SELECT id FROM {TABLE} WHERE pg_walfile_name(lsn) < '{last_archived}'").split()}
+    last_commit = float(dbdrill.psql(lead, f"SELECT extract(epoch FROM max(at)) FROM {TABLE}"))
+    print(f"{len(committed)} rows committed, {len(safe)} in segments before the last archived"
+          f" one ({last_archived})")
+
+    _destroy_cluster()
+    t0 = time.monotonic()
+    _restore_cluster()
+    restore_s = time.monotonic() - t0
+
+    lead = dbdrill.healthy_cluster()
+    restored = {int(x) for x in dbdrill.psql(lead, f"SELECT id FROM {TABLE}").split()}
+    last_restored = float(dbdrill.psql(lead, f"SELECT coalesce(extract(epoch FROM max(at)), 0)"
+                                             f" FROM {TABLE}"))
+    lost_s = last_commit - last_restored
+    print(f"restore drill: restore and recovery {restore_s:.1f} s; data lost {lost_s:.1f} s"
+          f" ({len(committed) - len(restored)} of {len(committed)} rows)")
+    assert safe - restored == set(), sorted(safe - restored)[:20]
+    assert restored <= set(committed)
+    # The app writes again through its multi-host connection.
+    dbdrill.prepare_table()
+    with dbdrill.Writer("after-restore", 5, 900000) as w:
+        pass
+    assert w.result.acked, w.result.errors[-5:]
+
+
+def _drill(extra: str = "") -> tuple[int, dict | None, str]:
+    out = on(BACKUP, f"/usr/local/sbin/mimamori-restore-drill {extra} 2>&1; echo rc=$?", check=False)
+    rc = int(out.rsplit("rc=", 1)[1])
+    try:
+        entry = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    except ValueError:
+        entry = None
+    return rc, entry, out
+
+
+@req("O-RESTORE")
+def test_damaged_or_wrong_key_repository_fails_loudly_and_leaves_the_database():
+    lead = dbdrill.healthy_cluster()
+    before = dbdrill.psql(lead, f"SELECT count(*) FROM {TABLE}").strip()
+    on(BACKUP, "sed 's/^repo1-cipher-pass=.*/repo1-cipher-pass=not-the-key/' /etc/pgbackrest/drill.conf"
+               " > /etc/pgbackrest/wrong-key.conf && chgrp pgbackrest /etc/pgbackrest/wrong-key.conf"
+               " && chmod 0640 /etc/pgbackrest/wrong-key.conf")
+    rc, entry, out = _drill("--no-metrics --config /etc/pgbackrest/wrong-key.conf")
+    assert rc == 1 and "RESTORE DRILL FAILED" in out and entry["result"] == "failed", out
+    print(f"wrong key: {entry['error'][:160]}")
+    # A damaged copy of the repository: one file of the latest backup overwritten.
+    on(BACKUP, "rm -rf /var/lib/pgbackrest-damaged && cp -a /var/lib/pgbackrest /var/lib/pgbackrest-damaged"
+               " && f=$(ls -S $(ls -d /var/lib/pgbackrest-damaged/backup/mimamori/*F | tail -1)/bundle/* | head -1)"
+               " && dd if=/dev/urandom of=$f bs=1k count=4 seek=1 conv=notrunc status=none"
+               " && sed 's#^repo1-path=.*#repo1-path=/var/lib/pgbackrest-damaged#' /etc/pgbackrest/drill.conf"
+               " > /etc/pgbackrest/damaged.conf && chgrp pgbackrest /etc/pgbackrest/damaged.conf"
+               " && chmod 0640 /etc/pgbackrest/damaged.conf")
+    try:
+        rc, entry, out = _drill("--no-metrics --config /etc/pgbackrest/damaged.conf")
+    finally:
+        on(BACKUP, "rm -rf /var/lib/pgbackrest-damaged /etc/pgbackrest/damaged.conf"
+                   " /etc/pgbackrest/wrong-key.conf")
+    assert rc == 1 and "RESTORE DRILL FAILED" in out and entry["result"] == "failed", out
+    print(f"damaged repository: {entry['error'][:160]}")
+    # The running cluster saw nothing of it.
+    assert dbdrill.healthy_cluster() == lead
+    assert dbdrill.psql(lead, f"SELECT count(*) FROM {TABLE}").strip() == before
+    assert info()["status"]["code"] == 0
+
+
+@req("O-RESTORE")
+def test_scheduled_drill_passes_and_records_its_metrics():
+    on(BACKUP, "systemctl start mimamori-restore-drill.service")
+    log = on(BACKUP, "tail -1 /var/log/mimamori-backup/drill.jsonl")
+    entry = json.loads(log)
+    print(f"drill: {entry['result']} in {entry['duration_seconds']} s, counts {entry.get('counts')}")
+    assert entry["result"] == "ok", entry
+    assert entry["counts"]["accounts"] > 0 and entry["audit_records_verified"] >= 0
+    metrics = on(BACKUP, "cat /var/lib/prometheus/node-exporter/mimamori_restore_drill.prom")
+    assert "mimamori_restore_drill_success 1\n" in metrics
+    assert "mimamori_restore_drill_duration_seconds" in metrics
+    assert on(BACKUP, "test -e /var/lib/pgbackrest-drill && echo left || echo gone").strip() == "gone"
+
+
+@req("O-ERASE")
+def test_erasure_of_the_backup_host_leaves_nothing_readable():
+    out = on(BACKUP, "/usr/local/sbin/mimamori-erase host --operator lab-drill"
+                     " --reason 'erasure drill' --confirm backup1")
+    report = json.loads(out)
+    assert report["result"] == "erased", report
+    paths = {t["path"] for t in report["targets"]}
+    assert {"/var/lib/pgbackrest", "/etc/pgbackrest", "/var/lib/mimamori-restic"} <= paths
+    assert all(t["removed"] for t in report["targets"])
+    left = on(BACKUP, "find / -xdev \\( -name backup.info -o -name archive.info -o -name PG_VERSION \\)"
+                      " -not -path '/usr/*' -print")
+    assert left.strip() == ""
+    saved = json.loads(on(BACKUP, f"cat {report['report_file']}"))
+    assert saved["operator"] == "lab-drill" and saved["started"] <= saved["finished"]
+    print(f"erasure: {len(report['targets'])} targets, "
+          f"{sum(t['bytes'] for t in report['targets'])} bytes, report {report['report_file']}")
