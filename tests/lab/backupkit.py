@@ -5,14 +5,24 @@ primary, and the commands the deployed backup/ scripts offer."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import dbdrill
-from labkit import on
+from labkit import LAB, on
 
 BACKUP = "backup1"
 STANZA = "mimamori"
 PGBR = f"runuser -u pgbackrest -- pgbackrest --stanza={STANZA}"
 DATA_DIR = "/var/lib/postgresql/15/mimamori"
+
+
+def on_long(host: str, command: str, timeout: float = 900, check: bool = True) -> str:
+    """labkit.on for what takes minutes (backups, restores, drills)."""
+    r = subprocess.run(["bash", str(LAB), "ssh", host, command], capture_output=True, text=True,
+                       timeout=timeout)
+    if check and r.returncode:
+        raise AssertionError(f"{host}: {command!r} failed ({r.returncode}): {r.stdout}{r.stderr}")
+    return r.stdout
 
 
 def info() -> dict:
@@ -26,7 +36,7 @@ def full_labels() -> list[str]:
 
 def backup(kind: str = "full") -> str:
     """Take one backup with the scheduled job's command; return its label."""
-    on(BACKUP, f"runuser -u pgbackrest -- /usr/local/sbin/mimamori-backup {kind} >/dev/null")
+    on_long(BACKUP, f"/usr/local/sbin/mimamori-backup {kind} >/dev/null")
     return info()["backup"][-1]["label"]
 
 

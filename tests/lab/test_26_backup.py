@@ -39,9 +39,10 @@ def test_the_primary_archives_its_wal_and_the_replica_does_not():
     found = on(BACKUP, f"find /var/lib/pgbackrest/archive/mimamori -name '{seg}-*' | head -1")
     assert seg in found
     assert archiver(lead)["failed_count"] == 0 or archiver(lead)["last_failed_time"] < archiver(lead)["last_archived_time"]
-    assert archiver(replica)["archived_count"] == 0
+    # Only the primary archives (archive_mode on, not always).
+    assert (archiver(replica).get("last_archived_wal") or "") < seg
     # pgBackRest's own end-to-end check, as the hourly job runs it.
-    on(BACKUP, "runuser -u pgbackrest -- /usr/local/sbin/mimamori-backup check >/dev/null")
+    on(BACKUP, "/usr/local/sbin/mimamori-backup check >/dev/null")
     assert on(lead, f"test -d {DATA_DIR} && echo yes").strip() == "yes"
 
 

@@ -48,7 +48,7 @@ ARCHIVE_COMMAND = f"pgbackrest --stanza={STANZA} archive-push %p"
 ARCHIVE_TIMEOUT = 60
 # Files restic keeps (the database is pgBackRest's): configuration, secrets,
 # certificates and keys of every host.
-FILE_PATHS = ["/etc"]
+FILE_PATHS = ["/etc", "/var/lib/mimamori"]  # the second: app state and access-log archives
 # Hosts whose files are backed up: every appliance host (not the lab's VM,
 # which runs no role of the appliance).
 FILE_BACKUP_GROUPS = ("lb", "app", "db", "mon", "backup")
@@ -169,11 +169,11 @@ def repository():
         files.link(name=f"{name} command", path=f"/usr/local/sbin/{name}", target=f"{LIB}/{target}")
 
     _job("mimamori-backup-full", "Full backup of the database (pgBackRest)",
-         f"{LIB}/run full", "pgbackrest", FULL_CALENDAR, 6 * 3600)
+         f"{LIB}/run full", "root", FULL_CALENDAR, 6 * 3600)
     _job("mimamori-backup-check", "WAL archiving check (pgBackRest check)",
-         f"{LIB}/run check", "pgbackrest", CHECK_CALENDAR, 900)
+         f"{LIB}/run check", "root", CHECK_CALENDAR, 900)
     _job("mimamori-backup-verify", "Repository verification (pgBackRest verify)",
-         f"{LIB}/run verify", "pgbackrest", VERIFY_CALENDAR, 6 * 3600)
+         f"{LIB}/run verify", "root", VERIFY_CALENDAR, 6 * 3600)
     _job("mimamori-restore-drill", "Restore drill into a scratch copy (backup/drill)",
          f"{LIB}/drill", "root", DRILL_CALENDAR, 4 * 3600)
     _restic_server(env)
@@ -206,9 +206,9 @@ def stanza():
         name="Create the stanza, check archiving, first backup if none",
         commands=[
             f"runuser -u pgbackrest -- pgbackrest --stanza={STANZA} stanza-create --log-level-console=warn",
-            f"runuser -u pgbackrest -- {LIB}/run check >/dev/null",
+            f"{LIB}/run check >/dev/null",
             f"runuser -u pgbackrest -- pgbackrest --stanza={STANZA} --output=json info"
-            f" | grep -q '\"label\"' || runuser -u pgbackrest -- {LIB}/run full >/dev/null",
+            f" | grep -q '\"label\"' || {LIB}/run full >/dev/null",
         ],
     )
 
