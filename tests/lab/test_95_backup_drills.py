@@ -71,8 +71,9 @@ def test_cluster_destroyed_and_restored_keeps_every_archived_commit():
     dbdrill.psql(lead, f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY,"
                        " at timestamptz NOT NULL DEFAULT clock_timestamp(),"
                        " lsn pg_lsn NOT NULL DEFAULT pg_current_wal_insert_lsn())")
-    # One committed row every ~0.2 s for 40 s, on the primary itself.
-    on(lead, f"for i in $(seq 1 200); do sudo -u postgres psql -X -q -d mimamori -c"
+    # One committed row every ~0.15 s for ~45 s, on the primary itself: longer
+    # than archive_timeout (30 s in the lab), so some rows are in archived segments.
+    on(lead, f"for i in $(seq 1 300); do sudo -u postgres psql -X -q -d mimamori -c"
              f" \"INSERT INTO {TABLE} (id) VALUES ($i)\"; sleep 0.1; done")
     committed = {int(x) for x in dbdrill.psql(lead, f"SELECT id FROM {TABLE}").split()}
     last_archived = archiver(lead)["last_archived_wal"]
