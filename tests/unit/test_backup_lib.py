@@ -157,3 +157,17 @@ def test_erasure_reports_a_copy_left_elsewhere(tmp_path):
 def test_erasure_needs_the_host_named(capsys):
     assert _script("erase").main(["host", "--operator", "x", "--reason", "y", "--confirm", "wrong"]) == 2
     assert "refusing" in capsys.readouterr().err
+
+
+@pytest.mark.req("O-RESTORE")
+def test_drill_compares_with_the_last_good_drill_of_the_latest_backup(tmp_path, monkeypatch):
+    drill = _script("drill")
+    monkeypatch.setattr(backuplib, "LOG_DIR", tmp_path)
+    assert drill.previous_ok() is None
+    backuplib.log("drill", {"result": "ok", "target_time": "latest", "started": "a",
+                            "latest_report": "2026-11-20 08:00:00"})
+    backuplib.log("drill", {"result": "ok", "target_time": "2026-11-01 00:00:00+09", "started": "b",
+                            "latest_report": "2026-10-31 08:00:00"})
+    backuplib.log("drill", {"result": "failed", "target_time": "latest", "started": "c"})
+    # Point-in-time drills and failed drills are not the reference.
+    assert drill.previous_ok()["started"] == "a"
