@@ -68,7 +68,7 @@ def _restore_cluster() -> None:
 @req("O-RESTORE")
 def test_cluster_destroyed_and_restored_keeps_every_archived_commit():
     lead = dbdrill.healthy_cluster()
-    dbdrill.psql(lead, f"CREATE TABLE IF NOT EXISTS {TABLE} (id bigint PRIMARY KEY,"
+    dbdrill.psql(lead, f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (id bigint PRIMARY KEY,"
                        " at timestamptz NOT NULL DEFAULT clock_timestamp(),"
                        " lsn pg_lsn NOT NULL DEFAULT pg_current_wal_insert_lsn())")
     # One committed row every ~0.15 s for ~45 s, on the primary itself: longer
@@ -100,7 +100,7 @@ def test_cluster_destroyed_and_restored_keeps_every_archived_commit():
     assert restored <= committed
     # The app writes again through its multi-host connection.
     dbdrill.prepare_table()
-    with dbdrill.Writer("after-restore", 5, 900000) as w:
+    with dbdrill.Writer("after-restore", 5, int(time.time() * 1000)) as w:
         pass
     assert w.result.acked, w.result.errors[-5:]
 
