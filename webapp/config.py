@@ -40,6 +40,8 @@ def configure(settings: dict) -> Configurator:
     # URLs, then the views of each domain area, lowest area first.
     config.include(".routes")
     config.include(".views")
+    # GET /metrics for the monitoring host only, and request counts per route (O-MON).
+    config.include(".metrics")
     # The caseworker home's "対応が必要なもの": areas below add their sections to it.
     config.include(".dashboard")
     config.include(".organisations")

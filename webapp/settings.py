@@ -23,6 +23,9 @@ DEFAULTS: dict[str, str] = {
     # Where ward admins may work from (the ward office's global ranges). The
     # default allows only this machine: production must name its ranges.
     "mimamori.admin_cidrs": "127.0.0.0/8 ::1",
+    # Who may read GET /metrics (webapp.metrics): the monitoring host only. The
+    # default allows only this machine: each environment names its monitoring host.
+    "mimamori.metrics_cidrs": "127.0.0.1/32 ::1/128",
     "mimamori.clock": "system",
     # Lockout after this many consecutive wrong passwords, for this long (S-AUTH).
     "mimamori.lockout_threshold": "5",

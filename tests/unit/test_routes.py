@@ -8,7 +8,8 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from webapp.authz import Permission
 
 # Views that must work without logging in. Anything else without a permission fails.
-ANONYMOUS_ROUTES = {"healthz", "login", "logout", "locale", "login.second_factor"}
+# metrics: no login, but only from the monitoring host (webapp.metrics checks the address).
+ANONYMOUS_ROUTES = {"healthz", "metrics", "login", "logout", "locale", "login.second_factor"}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,7 @@ def test_every_view_declares_a_known_permission(introspector):
 
 PINNED_ROUTES = {
     "healthz": "/healthz",
+    "metrics": "/metrics",
     "login": "/login",
     "logout": "/logout",
     "locale": "/locale/{code}",
