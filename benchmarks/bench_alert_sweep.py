@@ -39,7 +39,7 @@ import tempfile
 import time
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
@@ -63,23 +63,10 @@ def registry():
 
 
 def prepare(url: str) -> float:
-    import transaction
+    """The setagaya demo on an emptied, migrated database, as bench_pages.py loads it."""
+    from bench_pages import prepare_database
 
-    from webapp import demo, migrate
-    from webapp.db import session_for
-
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    migrate.upgrade(url)
-    started = time.perf_counter()
-    with transaction.manager:
-        demo.load(session_for(sessionmaker(bind=engine), transaction.manager), scale="setagaya",
-                  now=dt.datetime(2026, 11, 26, 1, tzinfo=dt.UTC), password_hash="x")
-    engine.dispose()
-    return time.perf_counter() - started
+    return prepare_database(url, now=dt.datetime(2026, 11, 26, 1, tzinfo=dt.UTC), password_hash="x")
 
 
 def _stamp(day: dt.date, sqlite: bool):

@@ -109,8 +109,10 @@ def serving(command: list[str], port: int, log_path: pathlib.Path, health: str):
 # --- database --------------------------------------------------------------------
 
 
-def prepare_database(url: str) -> float:
-    """Empty (PostgreSQL), migrate and load the setagaya demo; returns the load's seconds."""
+def prepare_database(url: str, **load_options) -> float:
+    """Empty (PostgreSQL), migrate and load the setagaya demo; returns the load's seconds.
+
+    ``load_options`` go to ``demo.load`` (bench_alert_sweep.py fixes ``now``)."""
     import transaction
     from sqlalchemy.orm import sessionmaker
 
@@ -125,7 +127,7 @@ def prepare_database(url: str) -> float:
     migrate.upgrade(url)
     started = time.perf_counter()
     with transaction.manager:
-        demo.load(session_for(sessionmaker(bind=engine), transaction.manager), scale="setagaya")
+        demo.load(session_for(sessionmaker(bind=engine), transaction.manager), scale="setagaya", **load_options)
     seconds = time.perf_counter() - started
     engine.dispose()
     return seconds

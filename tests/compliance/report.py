@@ -37,7 +37,9 @@ def parse_lynis(path: Path) -> dict:
                             "reason": REASONS.get(tid, "no reason recorded: review")})
     warnings = [{"id": m[1], "text": m[2]}
                 for m in re.finditer(r"^warning\[\]=([^|]*)\|([^|]*)\|", text, re.M)]
+    note = path.with_suffix(".note")
     return {"hardening_index": int(index[1]) if index else None, "ran": bool(index),
+            "note": note.read_text(errors="replace").strip() if note.exists() else None,
             "suggestions": suggestions, "warnings": warnings,
             "lynis_version": (re.search(r"^lynis_version=(.*)$", text, re.M) or [None, None])[1]}
 
@@ -136,7 +138,8 @@ td,th{{border:1px solid #999;padding:.3em .5em;vertical-align:top;font-size:90%}
     for name, l in rep["lynis"].items():
         out.append(f"<h3>{e(name)}: hardening index {l['hardening_index']}</h3>")
         if not l["ran"]:
-            out.append("<p class='failed'>Lynis did not produce a report on this host.</p>")
+            out.append("<p class='failed'>Lynis did not produce a report on this host."
+                       f" {e(l.get('note') or '')}</p>")
             continue
         out.append("<table><tr><th>test</th><th>suggestion</th><th>why left open</th></tr>")
         for sg in l["suggestions"]:

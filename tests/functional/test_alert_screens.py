@@ -178,3 +178,32 @@ def test_the_help_page_for_alerts_is_in_japanese(app, world, login_as):
     login_as(world["caseworker"])
     page = app.get("/help/alerts")
     assert "アラートの見方と対応" in page.text and "開所日の欠席が3日続いたときに作られます。" in page.text
+
+
+@pytest.mark.req("F-ALERT", "F-DASH")
+def test_the_dashboard_lists_unresolved_alerts_after_urgent_reports(app, make, world, login_as):
+    child = world["child"]
+    make.alert(child, "absence_warning", dt.date(2026, 11, 2), streak_length=3)
+    make.alert(child, "absence_alert", dt.date(2026, 11, 10), streak_length=7)
+    make.alert(child, "absence_no_contact", dt.date(2026, 10, 1), streak_length=1,
+               status=AlertStatus.RESOLVED, resolution_note="家庭訪問で確認")
+    make.alert(world["other"], "absence_alert")
+    login_as(world["caseworker"])
+
+    home = app.get("/").follow()
+    section = home.html.select_one("section.dashboard-section.alerts")
+    items = [li.get_text(" ", strip=True) for li in section.select("li")]
+    # The 7-day alert before the warning; resolved and foreign alerts left out.
+    assert len(items) == 2
+    assert items[0].startswith("連続欠席（アラート）") and "佐藤 花子" in items[0]
+    assert "連続欠席（警告）" in items[1]
+    assert "圏外" not in section.get_text()
+
+
+@pytest.mark.req("F-DASH")
+def test_the_dashboard_has_no_alerts_section_when_nothing_is_unresolved(app, make, world, login_as):
+    make.alert(world["child"], "absence_alert", dt.date(2026, 11, 10), status=AlertStatus.RESOLVED,
+               resolution_note="解決")
+    login_as(world["caseworker"])
+    home = app.get("/").follow()
+    assert home.html.select_one("section.dashboard-section.alerts") is None

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+import dbdrill
 import labkit
 from labkit import BASE, SITE, VIP, on
 
@@ -157,7 +158,8 @@ def test_database_refuses_connections_without_tls():
 def test_app_talks_to_the_database_with_verified_tls():
     secrets_env = on("app1", "cat /etc/mimamori/secrets.env")
     assert "sslmode=verify-full" in secrets_env
-    stat = on("db1", "sudo -u postgres psql -Atc \"select count(*) from pg_stat_ssl s "
+    # The app connects to the primary only: whichever node Patroni made leader.
+    stat = on(dbdrill.healthy_cluster(), "sudo -u postgres psql -Atc \"select count(*) from pg_stat_ssl s "
                      "join pg_stat_activity a using (pid) where a.usename = 'mimamori_app' and s.ssl\"")
     assert int(stat.strip()) >= 1
 

@@ -35,7 +35,19 @@ def _child_alerts(request):
     return child_alerts
 
 
+def _dashboard_items(request):
+    """Unresolved alerts for the caseworker's "対応が必要なもの" (after urgent reports)."""
+    from webapp.alerts.services import AlertService
+    from webapp.authz import Permission
+    from webapp.children.scope import scope_for
+
+    if request.account is None or not request.has_permission(Permission.ALERTS_VIEW):
+        return []
+    return AlertService(request.db, scope_for(request)).needing_action()
+
+
 def includeme(config):
     config.add_request_method(_open_alert_count, "open_alert_count", reify=True)
+    config.add_dashboard_section("alerts", _dashboard_items, "centre/dashboard_sections/alerts.html", order=20)
     config.add_request_method(_child_alerts, "child_alerts", reify=True)
     config.scan(".views")

@@ -66,6 +66,15 @@ class AlertService:
             .where(self.scope.children_clause(), Alert.status == AlertStatus.OPEN)
         ) or 0
 
+    def needing_action(self, limit: int = 20) -> list[Alert]:
+        """Open and acknowledged alerts for the dashboard: open first, then the
+        7-day alerts before no-contact before warnings, oldest first within."""
+        severity = sa.case((Alert.kind == SignalKind.ALERT, 0), (Alert.kind == SignalKind.NO_CONTACT, 1), else_=2)
+        return list(self.db.scalars(
+            self._query().where(Alert.status != AlertStatus.RESOLVED)
+            .order_by(_STATUS_ORDER, severity, Alert.raised_at, Alert.id).limit(limit)
+        ).unique())
+
     def for_child(self, child_id: int) -> list[Alert]:
         return list(self.db.scalars(
             self._query().where(Alert.child_id == child_id)

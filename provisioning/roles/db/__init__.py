@@ -6,8 +6,8 @@ configuration kept two primaries after a network partition of the leader and
 could not rewind the old one (shared/LAB.md). The configuration here is
 Patroni's own file, written by this role, not Debian's pg_createconfig_patroni.
 
-The first database node bootstraps the cluster; the others join it as
-replicas. Roles and the database are created on the primary: an owner role
+On a new cluster every node starts at once: the one that takes etcd's
+initialize key bootstraps, the others join it as replicas. Roles and the database are created on the primary: an owner role
 that owns every table (migrations run as ``mimamori_migrate``, which acts as
 the owner), and ``mimamori_app`` for the application, which may only read and
 append to the audit table (S-AUDIT, runbooks/security-logs.md).
@@ -169,31 +169,25 @@ def configure():
     systemd.daemon_reload(name="Reload systemd units", _if=unit.did_change)
     systemd.service(name="Enable Patroni at boot", service="patroni.service", enabled=True)
 
-    # The first node bootstraps and must be the leader before the others start,
-    # so they join it as replicas instead of racing to initialise.
-    first = topology.names("db")[:1] == [host.name]
-    # Whether this node already had a cluster before this deploy (planning time).
+    # A new cluster: every node starts at once and Patroni decides. The node that
+    # takes etcd's initialize key bootstraps and leads; the others wait for it and
+    # join as replicas. (Ordering the nodes from here raced under load: a node
+    # that gave up waiting could win the key while the "first" one was still in
+    # initdb, and then waited forever to lead.) Which node leads does not matter:
+    # the app's multi-host URL finds the primary.
     existed = host.get_fact(File, path=f"{DATA_DIR}/PG_VERSION") is not None
-    # Bootstrapping (initdb, first checkpoint) takes seconds on an idle host and
-    # minutes on a loaded CI machine: wait generously, fail loudly.
-    wait_leader = (f"for i in $(seq 480); do curl -sf -o /dev/null http://{host.data.ssh_hostname}:8008/primary"
-                   " && exit 0; sleep 0.5; done; echo 'no leader' >&2; exit 1")
-    if first:
-        server.shell(name="Start Patroni on the first node and wait for it to lead",
-                     commands=["systemctl start patroni", wait_leader],
-                     _if=lambda: not existed)
-    if not first:
-        server.shell(
-            name="Start Patroni on the other nodes and wait for them to stream",
-            # pyinfra may run this beside the first node's start: wait for a
-            # leader first, so this node can only ever join as a replica.
-            commands=[f"for i in $(seq 600); do curl -sf -o /dev/null http://{topology.addresses('db')[0]}:8008/primary"
-                      " && break; sleep 0.5; done",
-                      "systemctl start patroni",
-                      f"for i in $(seq 600); do curl -sf -o /dev/null http://{host.data.ssh_hostname}:8008/replica"
-                      " && exit 0; sleep 0.5; done; echo 'replica not streaming' >&2; exit 1"],
-            _if=lambda: not existed,
-        )
+    me = f"http://{host.data.ssh_hostname}:8008"
+    server.shell(
+        name="Start Patroni and wait until this node leads or streams from the leader",
+        # Bootstrapping (initdb, first checkpoint, base backup) takes seconds on
+        # an idle host and minutes on a loaded CI machine: wait long, fail loudly.
+        commands=["systemctl start patroni",
+                  f"for i in $(seq 1200); do curl -sf -o /dev/null {me}/primary && exit 0;"
+                  f" curl -sf -o /dev/null {me}/replica && exit 0; sleep 0.5; done;"
+                  " echo 'neither leader nor streaming replica after 10 minutes' >&2;"
+                  " journalctl -u patroni -n 40 --no-pager >&2; exit 1"],
+        _if=lambda: not existed,
+    )
     systemd.service(name="Keep Patroni running", service="patroni.service", running=True)
     # Configuration changes (pg_hba, certificates, passwords) take effect on a
     # reload; Patroni itself restarts PostgreSQL when a parameter needs it.
