@@ -266,7 +266,7 @@ def _integrity():
     # through upgrades.
     assembler = "/usr/bin/x86_64-linux-gnu-as"
     if host.get_fact(File, path=assembler) and not host.get_fact(
-            Command, f"dpkg-statoverride --list {assembler} || true").strip():
+            Command, f"dpkg-statoverride --list {assembler} || true"):
         server.shell(name="Restrict the assembler to root",
                      commands=[f"dpkg-statoverride --update --add root root 0750 {assembler}"])
     files.directory(name="Only root reads sudoers.d", path="/etc/sudoers.d", mode="0750")
