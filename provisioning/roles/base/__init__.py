@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pyinfra import host, inventory
 from pyinfra.api import deploy
-from pyinfra.facts.files import File
+from pyinfra.facts.files import Directory, File
 from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server, systemd
 
@@ -270,6 +270,16 @@ def _integrity():
         server.shell(name="Restrict the assembler to root",
                      commands=[f"dpkg-statoverride --update --add root root 0750 {assembler}"])
     files.directory(name="Only root reads sudoers.d", path="/etc/sudoers.d", mode="0750")
+    # CIS Debian 12 5.1.x: scheduled jobs and sshd's settings are root's alone
+    # (Lynis FILE-7524).
+    files.file(name="Only root reads sshd_config", path="/etc/ssh/sshd_config", mode="0600")
+    for folder in ("cron.d", "cron.daily", "cron.weekly", "cron.monthly"):
+        files.directory(name=f"Only root reads /etc/{folder}", path=f"/etc/{folder}", mode="0700")
+    # Debian creates the postgres home world-readable; it holds the database
+    # files and the replication password file (Lynis HOME-9304).
+    # roles/db sets the same right after installing PostgreSQL.
+    if host.get_fact(Directory, path="/var/lib/postgresql"):
+        files.directory(name="Only postgres reads its home", path="/var/lib/postgresql", mode="0750")
 
 
 def _patching(d):
