@@ -11,6 +11,7 @@ from pyinfra import host
 from lib import secrets
 from lib.barrier import barrier
 from roles import app, backup, base, certificates, common, db, etcd, lb, logging, pebble
+from roles import monitoring
 
 secrets.ensure(host.data.env)
 
@@ -19,6 +20,10 @@ common.configure()
 # opens only the ports firewall_ports declares for the host's groups.
 base.configure()
 logging.configure()
+# Monitoring (issue 9): the node exporter on every host of the appliance; the
+# qemu compliance host (vmhosts) runs only the hardening roles.
+if "vmhosts" not in host.groups:
+    monitoring.node_exporter()
 if "acme_lab" in host.groups:
     pebble.configure()
 if "etcd" in host.groups:
@@ -41,6 +46,10 @@ if "lb" in host.groups:
 if "db" in host.groups:
     # After the app's migrations (previous phase): the audit table exists now.
     db.grant_after_migrate()
+    monitoring.postgres_exporter()
 if any(g in host.groups for g in backup.FILE_BACKUP_GROUPS):
     # After the previous barriers: the backup host's restic server runs.
     backup.files_client()
+# Last: the monitoring host scrapes everything deployed above.
+if "mon" in host.groups:
+    monitoring.configure()

@@ -48,6 +48,8 @@ NEEDS_VM = [
     ("O-LOGKEEP", "auditd running with the rules for identity files, sudoers, time changes, "
                   "logins and sessions, module loading loaded (auditctl -l)",
      "test_auditd_runs_with_every_rule_loaded_and_locked"),
+    ("O-LOGKEEP", "audit records reach the log host",
+     "test_audit_records_a_sudoers_change_and_ships_it_to_the_log_host"),
     ("O-FW", "kernel-wide sysctls of 60-mimamori-kernel.conf in force (kernel.*, fs.*)",
      "test_kernel_sysctls_in_force"),
     ("O-FW", "module blacklist effective (modprobe -n -v cramfs -> install /bin/false)",

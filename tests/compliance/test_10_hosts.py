@@ -263,3 +263,21 @@ def test_no_needless_packages(node):
     for pkg in ("telnet", "rsh-client", "nis", "xinetd", "avahi-daemon", "cups", "rpcbind",
                 "exim4-daemon-light", "snmpd", "ftp"):
         assert not node.host.package(pkg).is_installed, pkg
+
+
+@req("O-CHANGE")
+def test_file_integrity_baseline_catches_a_change_outside_a_deploy(node):
+    """AIDE: the baseline the last deploy renewed matches the host, a file added under /etc
+    outside a deploy is reported, and the daily check is scheduled."""
+    assert node.host.service("mimamori-aide-check.timer").is_enabled
+    clean = node.host.run("/usr/local/sbin/mimamori-aide check")
+    assert clean.rc == 0, node.run("ls -t /var/log/mimamori/aide/check-*.txt | head -1 | xargs cat")
+    probe = f"/etc/mimamori-integrity-probe-{int(time.time() * 1000)}"
+    node.run(f"echo probe > {probe}")
+    try:
+        found = node.host.run("/usr/local/sbin/mimamori-aide check")
+        report = node.run("ls -t /var/log/mimamori/aide/check-*.txt | head -1 | xargs cat")
+    finally:
+        node.run(f"rm -f {probe}")
+    assert found.rc == 1
+    assert probe in report

@@ -10,6 +10,7 @@ from the role's own files, so a rule added to the role is checked at once.
 
 import re
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,38 @@ def test_auditd_runs_with_every_rule_loaded_and_locked(node, inv):
 
 
 @on_vms
+@req("O-LOGKEEP", "T-SP 17")
+def test_audit_records_a_sudoers_change_and_ships_it_to_the_log_host(node, inv):
+    """A change under /etc/sudoers.d is recorded with its key and reaches the log host."""
+    from conftest import Target
+    probe = f"mimamori-audit-probe-{uuid.uuid4().hex[:12]}"
+    node.run(f"install -m 0440 /dev/null /etc/sudoers.d/{probe} && rm -f /etc/sudoers.d/{probe}")
+    # auditd writes its log asynchronously; the emulated CPU can be minutes behind under load.
+    deadline = time.time() + 120
+    while True:
+        # --input-logs: without a terminal, ausearch reads stdin instead of the logs.
+        found = node.host.run(f"ausearch --input-logs -k scope -i | grep -F {probe}")
+        if found.rc == 0 or time.time() > deadline:
+            break
+        time.sleep(1)
+    assert found.rc == 0, "no audit record for the sudoers.d change"
+    log_host = Target(inv.nodes[inv.data["log_host"]], inv)
+    path = f"/var/log/remote/{node.name}/auth.log"
+    # One event is several records (SYSCALL with the key, PATH with the file
+    # name) sharing its serial msg=audit(TIME:N): find both on the log host.
+    deadline = time.time() + 120
+    while True:
+        shipped = log_host.run(f"grep -F 'msg=audit(' {path} || true")
+        serials = set(re.findall(r"msg=audit\(([\d.:]+)\).*" + re.escape(probe), shipped))
+        keyed = [l for l in shipped.splitlines() if 'key="scope"' in l
+                 and any(f"msg=audit({s})" in l for s in serials)]
+        if keyed:
+            break
+        assert time.time() < deadline, f"the audit event did not reach {path} on the log host"
+        time.sleep(2)
+
+
+@on_vms
 @req("O-FW")
 def test_kernel_sysctls_in_force(node):
     """Every kernel-wide sysctl of the base role (60-mimamori-kernel.conf) has its value in the running kernel."""
@@ -103,15 +136,19 @@ def test_network_sysctls_in_force_on_a_real_kernel(node):
 @on_vms
 @req("O-FW")
 def test_unused_kernel_modules_cannot_load(node):
-    """Each blacklisted module resolves to `install /bin/false`, is not loaded, and loading it fails."""
-    modules = [l.split()[1] for l in _lines(BASE / "modprobe-blacklist.conf") if l.startswith("install ")]
-    assert {"cramfs", "usb-storage", "dccp", "sctp"} <= set(modules)
+    """Each blacklisted module resolves to its `install /bin/false` (or /bin/true) line, is not loaded,
+    and loading it fails (or does nothing)."""
+    commands = {l.split()[1]: l.split()[2] for l in _lines(BASE / "modprobe-blacklist.conf")
+                if l.startswith("install ")}
+    modules = list(commands)
+    assert {"cramfs", "usb-storage", "dccp", "sctp", "firewire-core"} <= set(modules)
+    assert set(commands.values()) <= {"/bin/false", "/bin/true"}
     loaded = node.run("cut -d' ' -f1 /proc/modules").split()
     # One command for all: every process start is slow on the emulated CPU.
     out = node.run("for m in " + " ".join(modules) + "; do echo \"$m: $(modprobe -n -v $m 2>&1 | tail -1)\"; done")
     resolved = dict(l.split(": ", 1) for l in out.splitlines())
     for mod in modules:
-        assert resolved[mod].strip() == "install /bin/false", (mod, resolved[mod])
+        assert resolved[mod].strip() == f"install {commands[mod]}", (mod, resolved[mod])
         assert mod.replace("-", "_") not in loaded, mod
     assert node.host.run("modprobe cramfs").rc != 0
 

@@ -91,6 +91,8 @@ def configure():
         group="mimamori", mode="0640",
         trusted_proxies=" ".join(topology.addresses("lb")),
         admin_cidrs=" ".join(host.data.admin_cidrs),
+        # GET /metrics answers the monitoring host only (roles/monitoring, issue 9).
+        metrics_cidrs=" ".join(topology.addresses("mon")),
         listen_port=host.data.app_port,
         threads=host.data.app_threads,
     )

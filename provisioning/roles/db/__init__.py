@@ -105,6 +105,8 @@ def configure():
         name="Install PostgreSQL 15 and Python's venv",
         packages=[f"postgresql-{VERSION}", f"postgresql-client-{VERSION}", "python3-venv"],
     )
+    # Same mode as roles/base gives it where the package is already present.
+    files.directory(name="Only postgres reads its home", path="/var/lib/postgresql", mode="0750")
     # Patroni starts PostgreSQL; Debian's own units must never start a second one.
     systemd.service(name="Keep Debian's PostgreSQL units off", service="postgresql.service",
                     running=False, enabled=False)
