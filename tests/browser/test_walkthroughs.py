@@ -3,7 +3,7 @@
 After each step: axe-core finds no serious or critical WCAG 2.1 A/AA violation,
 every form field has a label, and in the facility flows (keyboard only) no
 pointer event has happened and every element reached showed a visible focus
-(``webapp.manuals.keys``). The server is the demo with the alert sweep run once.
+(``webapp.manuals.keys``). The server (``walk_url``) is the demo with the alert sweep run once.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pytest
 
 from tests.browser.axe import axe_source, unlabelled_fields, violations
 from webapp.manuals.browser import new_context
-from webapp.manuals.demo_server import demo_server
 from webapp.manuals.walkthrough import ROLES, all_flows, flow_by_slug, run_flow
 
 # Counts pointer events from the first paint on; a keyboard-only flow must end with zero.
@@ -27,12 +26,6 @@ REQUIRED_FLOWS = {
     "admin": {"admin-accounts", "admin-import", "admin-notices", "admin-logs"},
     "auditor": {"auditor-logs"},
 }
-
-
-@pytest.fixture(scope="module")
-def walk_url():
-    with demo_server() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
