@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import pathlib
 import shutil
+import subprocess
 import sys
 import time
 
@@ -30,6 +31,15 @@ _IMAGES_LOADED = """() => Promise.all(Array.from(document.images).map(img => {
 }))"""
 
 
+def compact_png(path: pathlib.Path) -> None:
+    """Re-encode a screenshot with a 64-colour palette: a third of the size, the same to the eye (flat UI colours)."""
+    tmp = path.with_suffix(".tmp.png")
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(path), "-vf",
+                    "split[a][b];[a]palettegen=max_colors=64:reserve_transparent=0[p];[b][p]paletteuse=dither=none",
+                    str(tmp)], check=True, timeout=120)
+    tmp.replace(path)
+
+
 def shoot_flow(browser, url: str, flow, out: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
     """Walk ``flow`` taking a screenshot after every step; returns (screenshot, caption) pairs."""
     from webapp.manuals.browser import new_context
@@ -40,6 +50,7 @@ def shoot_flow(browser, url: str, flow, out: pathlib.Path) -> list[tuple[pathlib
         path = out / media.image_name(flow.slug, index)
         path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(path))
+        compact_png(path)
         frames.append((path, step.caption))
 
     context = new_context(browser, url)

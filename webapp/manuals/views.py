@@ -28,8 +28,7 @@ def manual_page(request):
              "start": start}
             for (index, step), start in zip(enumerate(flow.steps, start=1), media.caption_starts(flow))
         ]
-        flows.append({"flow": flow, "steps": steps, "video": media.static_path(media.video_name(flow.slug)),
-                      "poster": steps[0]["image"] if steps else None})
+        flows.append({"flow": flow, "steps": steps, "video": media.static_path(media.video_name(flow.slug))})
     has_media = any(step["image"] for item in flows for step in item["steps"])
     return {"role": role, "flows": flows, "pdf": media.static_path(media.pdf_name(role)), "has_media": has_media,
             "roles": ROLES}
