@@ -3,6 +3,8 @@ reports (acknowledge, return), alerts from absence streaks, and the export."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from webapp.manuals.flows_facility import login_steps, notice
 from webapp.manuals.walkthrough import Flow, Step
 
@@ -153,8 +155,12 @@ ALERTS = Flow(
 
 def fill_export(page, run):
     assert page.locator("h1").inner_text() == "月次報告の出力"
-    page.locator("#from").fill("2026-04")
-    page.locator("#to").fill("2026-09")
+    # The six months before this one: the demo's reports are dated relative to today.
+    first_of_month = dt.date.today().replace(day=1)
+    months = [(first_of_month.year * 12 + first_of_month.month - 1) - back for back in (6, 1)]
+    start, end = (f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months)
+    page.locator("#from").fill(start)
+    page.locator("#to").fill(end)
 
 
 def download_csv(page, run):
