@@ -97,32 +97,34 @@ def lab(tmp_path):
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         apps[name] = srv
     procs, socks, ports = [], {}, {}
-    for lb in ("lb1", "lb2"):
-        sock, port = str(tmp_path / f"{lb}.sock"), free_port()
-        cfg = tmp_path / f"{lb}.cfg"
-        cfg.write_text(CFG.format(sock=sock, port=port, app1=apps["app1"].server_port,
-                                  app2=apps["app2"].server_port))
-        procs.append(subprocess.Popen(["haproxy", "-db", "-f", str(cfg)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        socks[lb], ports[lb] = sock, port
-    remote = Local(socks)
-    rolling = Rolling(remote, Settings(lbs=["lb1", "lb2"], app_port=apps["app1"].server_port,
-                                       drain_timeout=10, health_timeout=10, poll=0.1),
-                      log=lambda m: None)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if all(s.up for lb in socks for s in rolling.stats(lb).values()):
-                break
-        except StepFailed:
-            pass
-        time.sleep(0.1)
-    yield rolling, ports
-    for p in procs:
-        p.terminate()
-        p.wait(5)
-    for srv in apps.values():
-        srv.shutdown()
+    try:
+        for lb in ("lb1", "lb2"):
+            sock, port = str(tmp_path / f"{lb}.sock"), free_port()
+            cfg = tmp_path / f"{lb}.cfg"
+            cfg.write_text(CFG.format(sock=sock, port=port, app1=apps["app1"].server_port,
+                                      app2=apps["app2"].server_port))
+            procs.append(subprocess.Popen(["haproxy", "-db", "-f", str(cfg)],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            socks[lb], ports[lb] = sock, port
+        remote = Local(socks)
+        rolling = Rolling(remote, Settings(lbs=["lb1", "lb2"], app_port=apps["app1"].server_port,
+                                           drain_timeout=10, health_timeout=10, poll=0.1),
+                          log=lambda m: None)
+
+        def all_up():
+            try:
+                return all(s.up for lb in socks for s in rolling.stats(lb).values())
+            except StepFailed:  # not listening yet
+                return False
+        rolling.wait("lb", "both HAProxy instances to see both nodes UP", 10, all_up)
+        yield rolling, ports
+    finally:
+        # Stopped whatever happened, so no HAProxy outlives the test.
+        for p in procs:
+            p.terminate()
+            p.wait(5)
+        for srv in apps.values():
+            srv.shutdown()
 
 
 def test_parsers_read_the_real_answers(lab):
