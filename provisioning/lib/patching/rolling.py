@@ -67,6 +67,24 @@ class RunReport:
     untouched: list[str] = field(default_factory=list)
 
 
+def members_healthy(members: list[dict]) -> bool:
+    """``patronictl list -f json``: exactly one running leader, every other
+    member streaming with no replication lag (checked between DB steps)."""
+    leaders = [m for m in members if m.get("Role") == "Leader" and m.get("State") == "running"]
+    replicas = [m for m in members if m.get("Role") != "Leader"]
+    if len(leaders) != 1 or not replicas:
+        return False
+    for m in replicas:
+        lag = m.get("Lag in MB", 0)
+        try:
+            lag = float(lag or 0)
+        except (TypeError, ValueError):  # "unknown": not streaming from the leader
+            return False
+        if m.get("State") != "streaming" or lag > 0:
+            return False
+    return True
+
+
 class Rolling:
     def __init__(self, remote: Remote, settings: Settings, log: Callable[[str], None] = print,
                  sleep: Callable[[float], None] = time.sleep):
@@ -217,10 +235,7 @@ class Rolling:
             members = json.loads(self.cluster(host))
         except (StepFailed, ValueError):
             return False
-        leaders = [m for m in members if m.get("Role") == "Leader" and m.get("State") == "running"]
-        replicas = [m for m in members if m.get("Role") != "Leader"]
-        return len(leaders) == 1 and all(m.get("State") == "streaming" for m in replicas) \
-            and all((m.get("Lag in MB") or 0) == 0 for m in replicas)
+        return members_healthy(members)
 
     def leader(self, host: str) -> str | None:
         for m in json.loads(self.cluster(host)):
