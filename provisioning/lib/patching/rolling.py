@@ -279,7 +279,10 @@ class Rolling:
                     self.patch_db(step, hr)
                 else:
                     self.upgrade(step.host, hr)
-                    self.after_upgrade(step.host, hr)
+                    decision = self.after_upgrade(step.host, hr)
+                    # e.g. etcd on the monitoring host: one member at a time keeps quorum.
+                    for svc in decision.managed:
+                        self.restart_managed(step.host, decision, hr, svc.removesuffix(".service"))
             except StepFailed as exc:
                 hr.seconds = time.monotonic() - t0
                 report.failed, report.error = step.host, str(exc)

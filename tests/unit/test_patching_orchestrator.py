@@ -1,0 +1,92 @@
+"""provisioning/patch.py: inventories read as pyinfra reads them, SSH as the
+inventory says, the staging-first refusal, the rolling app restart and the
+change record of a patch run."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "provisioning"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+_spec = importlib.util.spec_from_file_location("patch_cli", ROOT / "provisioning" / "patch.py")
+patch = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(patch)
+
+from lib.patching import packages  # noqa: E402
+from lib.patching.order import APP, Step  # noqa: E402
+from lib.patching.rolling import Rolling, Settings  # noqa: E402
+from test_patching_rolling import Hosts  # noqa: E402
+
+pytestmark = pytest.mark.req("O-PATCH", "O-CHANGE")
+
+
+def test_reads_the_real_inventories_and_group_data():
+    lab = patch.Environment("lab")
+    assert lab.groups["lb"] == ["lb1", "lb2"] and lab.groups["db"] == ["db1", "db2"]
+    assert "vm1" in lab.groups["all"] and lab.data["vip"] == "10.77.0.10"
+    assert lab.data["app_port"] == 6543
+    staging = patch.Environment("staging")
+    assert staging.groups["app"] == ["stg-app1", "stg-app2"]
+    argv = patch.Ssh(staging).argv("stg-app1", "echo 'x'")
+    assert argv[-2] == "deploy@192.0.2.21" and argv[-1].startswith("sudo -n bash -c ")
+    argv = patch.Ssh(lab).argv("app1", "true")
+    assert argv[-2] == "root@10.77.0.21" and "StrictHostKeyChecking=no" in argv
+
+
+@pytest.fixture
+def manifests(tmp_path, monkeypatch):
+    monkeypatch.setenv("MIMAMORI_CHANGE_LOG_DIR", str(tmp_path))
+    return tmp_path / "patch-manifests"
+
+
+def test_production_refuses_without_a_passed_staging_manifest(manifests, capsys):
+    assert patch.main(["production"]) == 2
+    assert "needs --manifest" in capsys.readouterr().out
+    assert patch.main(["production", "--manifest", "nope"]) == 2
+    rec = {"id": "m1", "environment": "lab", "when": "t", "who": "w", "revision": "r"}
+    packages.write_manifest(manifests / "m1.json", rec, {"openssl": "2"})
+    assert patch.main(["production", "--manifest", "m1"]) == 2
+    assert "compliance suite has not run" in capsys.readouterr().out
+    assert patch.main(["lab", "--approve", "m1", "--results", "/x/results.json", "--passed", "0"]) == 0
+    assert patch.main(["production", "--manifest", "m1"]) == 2
+    assert "compliance suite failed" in capsys.readouterr().out
+    assert json.loads((manifests / "m1.json").read_text())["compliance"]["results"] == "/x/results.json"
+
+
+def test_rolling_app_restart_drains_each_node_and_stops_at_a_failure():
+    hosts = Hosts()
+    rolling = Rolling(hosts, Settings(lbs=["lb1", "lb2"], poll=0, drain_timeout=1,
+                                      health_timeout=1), log=lambda m: None, sleep=lambda s: None)
+    report = patch.rolling_restart(rolling, [Step("app1", APP), Step("app2", APP)])
+    assert report.failed is None
+    cmds = [(h, c) for h, c in hosts.log if "state" in c or "restart" in c]
+    names = [f"{h}:{c.split('|')[0].strip()}" for h, c in cmds]
+    assert names.index("app1:systemctl restart mimamori.service") > names.index(
+        "lb2:echo 'set server app/app1 state drain'")
+    assert names.index("app1:systemctl restart mimamori.service") < names.index(
+        "lb1:echo 'set server app/app1 state ready'") < names.index(
+        "lb1:echo 'set server app/app2 state drain'")
+
+    failing = Hosts()
+    failing.run = (lambda orig: lambda h, c: (1, "Job failed") if h == "app1" and "restart" in c
+                   else orig(h, c))(failing.run)
+    rolling.r = failing
+    report = patch.rolling_restart(rolling, [Step("app1", APP), Step("app2", APP)])
+    assert report.failed == "app1" and report.untouched == ["app2"]
+    assert not [c for h, c in failing.log if "app2" in c]
+
+
+def test_patch_record_names_hosts_packages_and_where_it_stopped():
+    from lib.patching.rolling import HostReport, RunReport
+    report = RunReport(done=[HostReport("lb2", changes=[{"package": "openssl", "before": "1",
+                                                         "after": "2"}], restarted=["cron.service"]),
+                             HostReport("lb1", notes=["n"])],
+                       failed="lb1", error="lb1: apt-get upgrade failed", untouched=["app1"])
+    rec = patch.patch_record("lab", report, 12.3, "patch", {"manifest": None})
+    assert rec["kind"] == "patch" and rec["result"] == "failed (exit 1)"
+    assert rec["packages"]["lb2"][0]["after"] == "2" and rec["untouched"] == ["app1"]
+    assert rec["who"] and len(rec["revision"]) == 40 and rec["when"].endswith("+00:00")
