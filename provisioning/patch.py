@@ -139,7 +139,11 @@ def write_on_hosts(ssh: Ssh, hosts: list[str], rec: dict) -> None:
     for h in hosts:
         ssh.run(h, f"mkdir -p /var/log/mimamori && echo {line} >> /var/log/mimamori/changes.jsonl"
                    f" && if command -v etckeeper >/dev/null && etckeeper unclean; then"
-                   f" etckeeper commit 'mimamori patch {rec['id']}' >/dev/null; fi; true")
+                   f" etckeeper commit 'mimamori patch {rec['id']}' >/dev/null; fi;"
+                   # Upgraded programs are expected changes: renew the file
+                   # integrity baseline under this record (as ci/deploy does).
+                   f" if [ -x /usr/local/sbin/mimamori-aide ]; then"
+                   f" /usr/local/sbin/mimamori-aide rebaseline {rec['id']}; fi; true")
 
 
 def main(argv: list[str] | None = None) -> int:
