@@ -90,3 +90,41 @@ def test_patch_record_names_hosts_packages_and_where_it_stopped():
     assert rec["kind"] == "patch" and rec["result"] == "failed (exit 1)"
     assert rec["packages"]["lb2"][0]["after"] == "2" and rec["untouched"] == ["app1"]
     assert rec["who"] and len(rec["revision"]) == 40 and rec["when"].endswith("+00:00")
+
+
+def test_staging_run_then_compliance_then_production_with_the_same_versions(manifests, monkeypatch,
+                                                                             capsys):
+    """patch.main end to end on simulated lab hosts: the lab run records every
+    host's package changes and writes a manifest; production refuses it until
+    the compliance result is recorded, then installs exactly its versions."""
+    hosts = Hosts()
+    monkeypatch.setattr(patch.Ssh, "run", lambda self, h, c: hosts.run(h, c))
+    monkeypatch.setattr(patch.Rolling, "wait", lambda self, host, what, timeout, pred: None
+                        if pred() else pytest.fail(f"{host}: {what}"))
+    assert patch.main(["lab"]) == 0
+    out = capsys.readouterr().out
+    rec = json.loads(out.strip().splitlines()[-1])
+    assert rec["kind"] == "patch" and rec["failed"] is None
+    assert set(rec["packages"]) == set(patch.Environment("lab").groups["all"])
+    line = json.loads((manifests.parent / "lab.jsonl").read_text().splitlines()[-1])
+    assert line["id"] == rec["id"] and line["packages"] == rec["packages"]
+    # The same record appended on every host it touched.
+    assert {h for h, c in hosts.log if "changes.jsonl" in c} == set(rec["packages"])
+    manifest = json.loads((manifests / f"{rec['manifest']}.json").read_text())
+    assert manifest["packages"] == {"openssl": "2"} and manifest["compliance"] is None
+
+    lab = patch.Environment("lab")
+    lab.env = "production"
+    monkeypatch.setattr(patch, "Environment", lambda env: lab)
+    assert patch.main(["production", "--manifest", rec["manifest"]]) == 2
+    patch.main(["lab", "--approve", rec["manifest"], "--results", "r.json", "--passed", "1"])
+    prod = Hosts()
+    monkeypatch.setattr(patch.Ssh, "run", lambda self, h, c: prod.run(h, c))
+    capsys.readouterr()
+    assert patch.main(["production", "--manifest", rec["manifest"]]) == 0
+    installs = [c for h, c in prod.log if "apt-get -y" in c]
+    assert installs and all("install --only-upgrade openssl=2" in c for c in installs)
+    assert not any(c.rstrip().endswith(" upgrade") for c in installs)
+    prod_rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert prod_rec["environment"] == "production" and prod_rec["manifest"] == rec["manifest"]
+    assert "manifest" in prod_rec and not (manifests / f"{prod_rec['id']}.json").exists()

@@ -7,6 +7,7 @@ tests/lab/test_95_rolling_patch.py."""
 import json
 import re
 import sys
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ class Hosts:
 
     def __init__(self, broken=()):
         self.log: list[tuple[str, str]] = []
-        self.pkgs = {h: {"openssl": "1", "cron": "1"} for h in GROUPS["all"]}
+        self.pkgs = defaultdict(lambda: {"openssl": "1", "cron": "1"})
         self.broken = set(broken)
         self.admin = {lb: {"app1": 0, "app2": 0} for lb in GROUPS["lb"]}
         self.leader = "db1"
