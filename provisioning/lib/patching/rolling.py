@@ -20,8 +20,12 @@ from .order import APP, DB, LB, Step
 ADMIN_SOCK = "/run/haproxy/admin.sock"
 BACKEND = "app"
 DPKG = "dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}\\n'"
+# NEEDRESTART_SUSPEND: needrestart's apt hook restarts nothing; the run asks
+# needrestart afterwards and restarts in its own order. The lock timeout waits
+# for a running unattended-upgrades instead of failing the host.
 APT_ENV = ("DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 "
-           "apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold")
+           "apt-get -y -q -o DPkg::Lock::Timeout=600 "
+           "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold")
 
 
 class StepFailed(Exception):
@@ -116,7 +120,7 @@ class Rolling:
 
     def upgrade(self, host: str, report: HostReport) -> None:
         before = self.installed(host)
-        self.must(host, "apt-get -q update", "apt-get update")
+        self.must(host, "apt-get -q -o DPkg::Lock::Timeout=600 update", "apt-get update")
         if self.s.pinned is not None:
             args = packages.install_args(self.s.pinned, before)
             if args:
@@ -127,7 +131,8 @@ class Rolling:
                             + " ".join(shlex.quote(p) for p in self.s.only_packages),
                       "apt-get install")
         else:
-            self.must(host, f"{APT_ENV} upgrade", "apt-get upgrade")
+            # --with-new-pkgs: a new kernel ABI comes as a new package; never removes any.
+            self.must(host, f"{APT_ENV} upgrade --with-new-pkgs", "apt-get upgrade")
         report.changes = packages.changes(before, self.installed(host))
         self.log(f"[{host}] {len(report.changes)} package(s) changed")
 
