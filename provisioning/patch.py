@@ -202,6 +202,13 @@ def main(argv: list[str] | None = None) -> int:
                 + (f", switchover to {s.switchover_to} first" if s.switchover_to else "")
                 + "".join(f"; {n}" for n in s.notes))
         if a.plan:
+            # What each host would install now (simulation; package lists as
+            # last refreshed by the apt timers).
+            for s in steps:
+                rc, out = ssh.run(s.host, packages.PREVIEW)
+                new = packages.parse_upgradable(out) if rc == 0 else {}
+                log(f"preview: {s.host}: " + (f"{len(new)} package(s): " + ", ".join(
+                    f"{n} {v}" for n, v in sorted(new.items())) if rc == 0 else f"apt failed: {out[-200:]}"))
             return 0
         report = rolling.run(steps)
         kind, extra = "patch", {"manifest": a.manifest, "only_packages": a.packages}

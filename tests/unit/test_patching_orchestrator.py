@@ -128,3 +128,14 @@ def test_staging_run_then_compliance_then_production_with_the_same_versions(mani
     prod_rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert prod_rec["environment"] == "production" and prod_rec["manifest"] == rec["manifest"]
     assert "manifest" in prod_rec and not (manifests / f"{prod_rec['id']}.json").exists()
+
+
+def test_plan_shows_order_and_preview_and_changes_nothing(manifests, monkeypatch, capsys):
+    hosts = Hosts()
+    monkeypatch.setattr(patch.Ssh, "run", lambda self, h, c: hosts.run(h, c))
+    assert patch.main(["lab", "--plan"]) == 0
+    out = capsys.readouterr().out
+    assert "plan: db1 (db), switchover to db2 first" in out
+    assert "preview: app1: 1 package(s): openssl 2" in out
+    assert not [c for h, c in hosts.log if "apt-get -y" in c or "state drain" in c]
+    assert not (manifests.parent / "lab.jsonl").exists()

@@ -87,3 +87,14 @@ def test_install_args_pin_only_what_the_host_has_at_another_version():
     wanted = {"openssl": "3.0.17-1~deb12u2", "haproxy": "2.6.12-1+deb12u2", "patroni": "9"}
     installed = {"openssl": "3.0.15-1~deb12u1", "haproxy": "2.6.12-1+deb12u2"}
     assert packages.install_args(wanted, installed) == ["openssl=3.0.17-1~deb12u2"]
+
+
+def test_upgradable_from_this_machines_real_apt_simulation():
+    out = subprocess.run(["bash", "-c", packages.PREVIEW], capture_output=True, text=True,
+                         check=True).stdout
+    found = packages.parse_upgradable(out)
+    assert len(found) == out.count("\nInst ") + out.startswith("Inst ")
+    installed = packages.parse_dpkg(subprocess.run(["bash", "-c", DPKG], capture_output=True,
+                                                   text=True, check=True).stdout)
+    # Every upgrade names a version other than the installed one.
+    assert all(installed.get(name) != version for name, version in found.items())

@@ -26,6 +26,9 @@ def parse_dpkg(text: str) -> dict[str, str]:
     return out
 
 
+PREVIEW = "apt-get -s -q -o Debug::NoLocking=1 upgrade --with-new-pkgs"
+
+
 def changes(before: dict[str, str], after: dict[str, str]) -> list[dict]:
     """Each package whose version differs, was added or was removed."""
     out = []
@@ -36,7 +39,7 @@ def changes(before: dict[str, str], after: dict[str, str]) -> list[dict]:
 
 
 def parse_upgradable(text: str) -> dict[str, str]:
-    """``apt-get -s -o Debug::NoLocking=1 upgrade`` lines ``Inst NAME [OLD] (NEW …)``
+    """``apt-get -s -o Debug::NoLocking=1 upgrade --with-new-pkgs`` lines ``Inst NAME [OLD] (NEW …)``
     -> name -> new version: what a plain upgrade would install now."""
     out = {}
     for line in text.splitlines():
