@@ -108,6 +108,9 @@ def test_whole_run_patches_every_host_in_order_with_drain_and_switchover():
                                                                "--candidate db2") < first(log, "db1", "apt-get -y")
     assert hosts.leader == "db2"
     assert "systemctl restart cron.service" in [c for h, c in log if h == "mon1"]
+    # HAProxy's new binary through a reload (sockets handed over), never a restart.
+    assert "systemctl reload haproxy.service" in [c for h, c in log if h == "lb1"]
+    assert not [c for h, c in log if "restart haproxy" in c]
     assert all(hosts.admin[lb] == {"app1": 0, "app2": 0} for lb in hosts.admin)
 
 

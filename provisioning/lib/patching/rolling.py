@@ -224,10 +224,15 @@ class Rolling:
     def patch_lb(self, host: str, report: HostReport) -> None:
         self.upgrade(host, report)
         decision = self.after_upgrade(host, report)
-        # keepalived first, then HAProxy: while HAProxy restarts, keepalived's
-        # check hands the VIP to the peer (patched before this one).
+        if not decision.reboot and "haproxy.service" in decision.managed:
+            # A reload re-executes HAProxy's master from the new binary and
+            # libraries and hands it the listening sockets (expose-fd
+            # listeners): no refused connection, the VIP stays where it is.
+            self.must(host, "systemctl reload haproxy.service", "reload haproxy")
+            report.restarted.append("haproxy.service (reload)")
+        # keepalived has no such reload: on the VIP holder (patched last) its
+        # restart hands the VIP to the patched peer and preemption brings it back.
         self.restart_managed(host, decision, report, "keepalived")
-        self.restart_managed(host, decision, report, "haproxy")
         self.wait(host, "HAProxy and keepalived active", self.s.health_timeout, lambda: self.r.run(
             host, "systemctl is-active --quiet haproxy keepalived")[0] == 0)
 
