@@ -143,3 +143,13 @@ def test_members_healthy():
     assert not members_healthy([leader, dict(replica, State="stopped")])
     assert not members_healthy([leader, dict(replica, **{"Lag in MB": "unknown"})])
     assert not members_healthy([leader, dict(replica, Role="Leader", State="running")])
+
+
+def test_an_unexpected_error_also_stops_and_is_reported():
+    hosts = Hosts()
+    # lb1's HAProxy does not know app2 (a renamed node): a KeyError inside the drain wait.
+    hosts.haproxy = (lambda orig: lambda lb, c: orig(lb, c).replace("app2", "web2")
+                     if lb == "lb1" else orig(lb, c))(hosts.haproxy)
+    report, _ = roll(hosts)
+    assert report.failed == "app2" and "KeyError" in report.error
+    assert report.untouched == ["db2", "db1", "mon1"]

@@ -293,7 +293,9 @@ class Rolling:
                     # e.g. etcd on the monitoring host: one member at a time keeps quorum.
                     for svc in decision.managed:
                         self.restart_managed(step.host, decision, hr, svc.removesuffix(".service"))
-            except StepFailed as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever broke, stop here and record it
+                if not isinstance(exc, StepFailed):
+                    exc = StepFailed(step.host, f"{type(exc).__name__}: {exc}")
                 hr.seconds = time.monotonic() - t0
                 report.failed, report.error = step.host, str(exc)
                 report.untouched = [s.host for s in steps[i + 1:]]
