@@ -100,7 +100,10 @@ def test_app_upgrade_to_a_new_release_fails_no_request_and_loses_no_write(acme_c
     subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(tree), "HEAD"],
                    check=True, capture_output=True)
     try:
-        for shared in ("ci/lab/state", "provisioning/secrets"):
+        # The lab's keys and secrets, the control virtualenv and the build
+        # cache: a rebuilt Patroni wheelhouse would differ byte for byte and
+        # make the deploy reinstall and restart Patroni in the middle of the drill.
+        for shared in ("ci/lab/state", "provisioning/secrets", "provisioning/build", ".venv-ops"):
             (tree / shared).symlink_to(REPO / shared)
         marker = tree / "webapp" / "__init__.py"
         marker.write_text(marker.read_text() + "\n# lab upgrade drill release\n")
