@@ -162,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if a.approve:
         path = manifest_dir() / f"{a.approve}.json"
+        if not path.exists():
+            log(f"no manifest {path}")
+            return 2
         m = packages.approve(path, a.passed == "1", a.results or "",
                              datetime.now(timezone.utc).isoformat(timespec="seconds"))
         log(f"manifest {a.approve}: compliance {'passed' if m['compliance']['passed'] else 'FAILED'}")

@@ -46,6 +46,8 @@ def manifests(tmp_path, monkeypatch):
 def test_production_refuses_without_a_passed_staging_manifest(manifests, capsys):
     assert patch.main(["production"]) == 2
     assert "needs --manifest" in capsys.readouterr().out
+    assert patch.main(["lab", "--approve", "nope", "--passed", "1"]) == 2
+    assert "no manifest" in capsys.readouterr().out
     assert patch.main(["production", "--manifest", "nope"]) == 2
     rec = {"id": "m1", "environment": "lab", "when": "t", "who": "w", "revision": "r"}
     packages.write_manifest(manifests / "m1.json", rec, {"openssl": "2"})
