@@ -87,9 +87,9 @@ def main(env: str, log: str, status: str, seconds: str) -> None:
 
 def summary() -> None:
     r = json.load(sys.stdin)
-    if r.get("kind") == "patch":
+    if r.get("kind") in ("patch", "app-restart"):
         hosts = r["packages"]
-        print(f"patch {r['environment']}: {sum(len(v) for v in hosts.values())} package changes on "
+        print(f"{r['kind']} {r['environment']}: {sum(len(v) for v in hosts.values())} package changes on "
               f"{sum(1 for v in hosts.values() if v)} host(s), "
               f"{'stopped at ' + r['failed'] if r.get('failed') else 'all hosts done'}, "
               f"{r['seconds']} s, record {r['id']} at revision {r['revision'][:12]}")

@@ -141,3 +141,17 @@ def test_plan_shows_order_and_preview_and_changes_nothing(manifests, monkeypatch
     assert "preview: app1: 1 package(s): openssl 2" in out
     assert not [c for h, c in hosts.log if "apt-get -y" in c or "state drain" in c]
     assert not (manifests.parent / "lab.jsonl").exists()
+
+
+def test_summary_line_of_a_patch_record(monkeypatch, capsys):
+    import io
+
+    from lib import record
+    from lib.patching.rolling import HostReport, RunReport
+    report = RunReport(done=[HostReport("lb2", changes=[{"package": "x", "before": "1", "after": "2"}]),
+                             HostReport("lb1")], failed="lb1", untouched=["app1"])
+    rec = patch.patch_record("lab", report, 7, "patch", {})
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(rec)))
+    record.summary()
+    assert capsys.readouterr().out.startswith(
+        "patch lab: 1 package changes on 1 host(s), stopped at lb1, 7 s, record ")
