@@ -153,3 +153,28 @@ def test_an_unexpected_error_also_stops_and_is_reported():
     report, _ = roll(hosts)
     assert report.failed == "app2" and "KeyError" in report.error
     assert report.untouched == ["db2", "db1", "mon1"]
+
+
+def test_a_new_kernel_reboots_a_host_that_can_and_waits_for_a_new_boot():
+    hosts = Hosts()
+    boots = iter(["boot-1\n", "boot-1\nrunning\n", "boot-2\nstarting\n", "boot-2\ndegraded\n"])
+    orig = hosts.run
+
+    def run(h, c):
+        if c.startswith("needrestart") and h == "mon1":
+            hosts.log.append((h, c))
+            return 0, "NEEDRESTART-KCUR: 6.1.0-25-amd64\nNEEDRESTART-KEXP: 6.1.0-26-amd64\nNEEDRESTART-KSTA: 3\n"
+        if "boot_id" in c and h == "mon1":
+            hosts.log.append((h, c))
+            return 0, next(boots)
+        return orig(h, c)
+    hosts.run = run
+    rolling = Rolling(hosts, Settings(lbs=["lb1", "lb2"], poll=0, health_timeout=1,
+                                      can_reboot=lambda h: h == "mon1"),
+                      log=lambda m: None, sleep=lambda s: None)
+    report = rolling.run(plan({"all": ["mon1"]}, None, None))
+    assert report.failed is None and report.done[0].rebooted
+    cmds = [c for h, c in hosts.log if h == "mon1"]
+    assert "systemd-run --on-active=2 systemctl reboot" in cmds
+    assert not [c for c in cmds if c.startswith("systemctl restart")]
+    assert next(boots, None) is None  # waited through the old boot and "starting"
