@@ -67,3 +67,17 @@ def test_parses_the_real_needrestart_of_this_machine():
     assert "NEEDRESTART-VER" in out
     assert r.kernel_current and r.kernel_status in (0, 1, 2, 3)
     assert all(s.endswith(".service") or s == "systemd" for s in r.services)
+
+
+def test_policy_rc_d_refuses_only_the_held_services(tmp_path):
+    """The script patch_lb installs, run for real: 101 for haproxy/keepalived, 0 otherwise."""
+    from lib.patching.rolling import POLICY_RC_D, policy_rc_d
+    target = tmp_path / "policy-rc.d"
+    command = policy_rc_d(("haproxy", "keepalived")).replace(POLICY_RC_D, str(target))
+    subprocess.run(["bash", "-c", command], check=True)
+    rc = {name: subprocess.run([str(target), name, "restart"]).returncode
+          for name in ("haproxy", "haproxy.service", "keepalived.service", "cron", "haproxy-x")}
+    assert rc == {"haproxy": 101, "haproxy.service": 101, "keepalived.service": 101,
+                  "cron": 0, "haproxy-x": 0}
+    # Never over an existing policy-rc.d (the host's own).
+    assert subprocess.run(["bash", "-c", command]).returncode != 0

@@ -108,6 +108,10 @@ def test_whole_run_patches_every_host_in_order_with_drain_and_switchover():
                                                                "--candidate db2") < first(log, "db1", "apt-get -y")
     assert hosts.leader == "db2"
     assert "systemctl restart cron.service" in [c for h, c in log if h == "mon1"]
+    # Package scripts may not restart HAProxy/keepalived during the LB's upgrade.
+    lb_apt = first(log, "lb1", "apt-get -y")
+    assert first(log, "lb1", "> /usr/sbin/policy-rc.d") < lb_apt < first(log, "lb1", "rm -f /usr/sbin/policy-rc.d")
+    assert not [c for h, c in log if h.startswith("app") and "policy-rc.d" in c]
     # HAProxy's new binary through a reload (sockets handed over), never a restart.
     assert "systemctl reload haproxy.service" in [c for h, c in log if h == "lb1"]
     assert not [c for h, c in log if "restart haproxy" in c]

@@ -28,6 +28,21 @@ APT_ENV = ("DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1 "
            "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold")
 
 
+POLICY_RC_D = "/usr/sbin/policy-rc.d"
+POLICY_MARK = "mimamori-patch"
+
+
+def policy_rc_d(services: tuple[str, ...]) -> str:
+    """A command installing a policy-rc.d that refuses (101) start/stop/restart of
+    ``services`` by package scripts (invoke-rc.d, deb-systemd-invoke) and allows
+    the rest. Fails if the host already has its own policy-rc.d."""
+    names = "|".join(f"{n}|{n}.service" for n in services)
+    script = (f"#!/bin/sh\n# {POLICY_MARK}: removed at the end of the host's patch step\n"
+              f"case \"$1\" in {names}) exit 101;; esac\nexit 0\n")
+    return (f"test ! -e {POLICY_RC_D} && printf '%s' {shlex.quote(script)} > {POLICY_RC_D}"
+            f" && chmod 0755 {POLICY_RC_D}")
+
+
 class StepFailed(Exception):
     def __init__(self, host: str, what: str):
         super().__init__(f"{host}: {what}")
@@ -118,7 +133,18 @@ class Rolling:
     def installed(self, host: str) -> dict[str, str]:
         return packages.parse_dpkg(self.must(host, DPKG, "dpkg-query"))
 
-    def upgrade(self, host: str, report: HostReport) -> None:
+    def upgrade(self, host: str, report: HostReport, hold: tuple[str, ...] = ()) -> None:
+        """Upgrade, with maintainer scripts kept from restarting ``hold``
+        (policy-rc.d): the run restarts them itself, its own way."""
+        if not hold:
+            return self._upgrade(host, report)
+        self.must(host, policy_rc_d(hold), "install policy-rc.d")
+        try:
+            self._upgrade(host, report)
+        finally:
+            self.r.run(host, f"grep -q {POLICY_MARK} {POLICY_RC_D} && rm -f {POLICY_RC_D}")
+
+    def _upgrade(self, host: str, report: HostReport) -> None:
         before = self.installed(host)
         self.must(host, "apt-get -q -o DPkg::Lock::Timeout=600 update", "apt-get update")
         if self.s.pinned is not None:
@@ -226,7 +252,9 @@ class Rolling:
 
     # -- load balancers --------------------------------------------------------
     def patch_lb(self, host: str, report: HostReport) -> None:
-        self.upgrade(host, report)
+        # Debian's haproxy and keepalived packages restart their service on
+        # upgrade: a restart of the VIP holder's HAProxy would move the VIP.
+        self.upgrade(host, report, hold=("haproxy", "keepalived"))
         decision = self.after_upgrade(host, report)
         if not decision.reboot and "haproxy.service" in decision.managed:
             # A reload re-executes HAProxy's master from the new binary and
