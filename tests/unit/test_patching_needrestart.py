@@ -21,6 +21,7 @@ NEEDRESTART-SVC: haproxy.service
 NEEDRESTART-SVC: ssh.service
 NEEDRESTART-SVC: rsyslog.service
 NEEDRESTART-SVC: getty@tty1.service
+NEEDRESTART-SVC: systemd-networkd.service
 NEEDRESTART-SVC: systemd
 NEEDRESTART-SESS: root @ session #3
 """
@@ -39,6 +40,7 @@ def test_services_split_into_generic_managed_and_never():
     assert d.managed == ["haproxy.service"]
     assert d.reexec_systemd
     assert any("ssh.service" in n for n in d.notes) and any("getty@tty1" in n for n in d.notes)
+    assert any("systemd-networkd" in n for n in d.notes)
 
 
 def test_new_kernel_reboots_where_it_can():

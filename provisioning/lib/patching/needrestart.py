@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 MANAGED = ("haproxy.service", "keepalived.service", "mimamori.service", "patroni.service",
            "etcd.service")
 # Restarting these would cut the patch run's own connection or the host's
-# console; systemd re-executes itself (daemon-reexec) instead of restarting.
+# console, or (systemd-networkd) may drop addresses it did not set, such as
+# keepalived's VIP; systemd re-executes itself (daemon-reexec) instead.
+# They are reported in the record; a reboot in a window picks them up.
 NEVER = ("ssh.service", "systemd-logind.service", "getty@", "serial-getty@", "user@",
-         "systemd-journald.service", "dbus.service")
+         "systemd-journald.service", "dbus.service", "systemd-networkd.service")
 
 
 @dataclass
