@@ -20,10 +20,8 @@ common.configure()
 # opens only the ports firewall_ports declares for the host's groups.
 base.configure()
 logging.configure()
-# Monitoring (issue 9): the node exporter on every host of the appliance; the
-# qemu compliance host (vmhosts) runs only the hardening roles.
-if "vmhosts" not in host.groups:
-    monitoring.node_exporter()
+# Monitoring (issue 9): the node exporter on every host, the VM host included.
+monitoring.node_exporter()
 if "acme_lab" in host.groups:
     pebble.configure()
 if "etcd" in host.groups:

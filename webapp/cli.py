@@ -12,6 +12,7 @@
     mimamori -c development.ini mail send-test --to someone@example.jp
     mimamori -c development.ini mail status
     mimamori -c development.ini mail requeue --all-failed | ID ...
+    mimamori -c development.ini manuals build [--role facility] [--no-videos] [--no-pdf]
 """
 
 from __future__ import annotations
@@ -329,7 +330,22 @@ def build_parser() -> argparse.ArgumentParser:
     rollover.add_argument("--transfers", metavar="CSV", help="child id, new facility code per line")
     rollover.add_argument("--apply", action="store_true", help="apply (default: only show what would change)")
     rollover.set_defaults(func=cmd_rollover)
+
+    manuals = commands.add_parser("manuals", help="the manuals made from the walkthroughs (F-HELP)").add_subparsers(
+        dest="manuals_command", required=True)
+    manuals_build = manuals.add_parser("build", help="screenshots, captioned videos and PDFs of every role's manual "
+                                       "(needs Chromium, fonts-noto-cjk, ffmpeg and the test extras)")
+    from webapp.manuals.build import add_arguments
+
+    add_arguments(manuals_build)
+    manuals_build.set_defaults(func=cmd_manuals_build)
     return parser
+
+
+def cmd_manuals_build(args, settings):
+    from webapp.manuals import build
+
+    build.run(args)
 
 
 def main(argv=None) -> int:

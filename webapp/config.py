@@ -57,6 +57,8 @@ def configure(settings: dict) -> Configurator:
     # Daily attendance (F-DAILY) with per-facility closures; help pages for every role.
     config.include(".attendance")
     config.include(".help")
+    # The per-role manuals: help pages built from the walkthroughs (F-HELP)
+    config.include(".manuals")
     # Notices and planned stops (F-NOTICE, O-247), siblings (F-SIB), the April roll-over (F-ROLLOVER).
     config.include(".notices")
     config.include(".children.siblings_views")

@@ -72,6 +72,8 @@ def includeme(config):
 
     # Help pages for every logged-in role (templates/help/<topic>.html; "index" lists them)
     config.add_route("help", "/help/{topic}")
+    # Operation manuals per role, made from the walkthroughs (F-HELP; webapp/manuals)
+    config.add_route("help.manual", "/help/manual/{role}")
 
     # Daily attendance (F-DAILY): facility staff (their facility) and admin enter a day;
     # a child's last 60 days for every role that may see the child

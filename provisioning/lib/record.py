@@ -57,29 +57,43 @@ def who() -> str:
     return f"{user} <{email}>" if email else user
 
 
-def main(env: str, log: str, status: str, seconds: str) -> None:
-    rows, totals = parse_results(Path(log).read_text(errors="replace"))
-    record = {
+def base(env: str, status: str, seconds: int | str) -> dict:
+    """The fields every change record has, deploys and patch runs alike."""
+    return {
         "id": uuid.uuid4().hex[:12],
         "environment": env,
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "who": who(),
         "revision": git("rev-parse", "HEAD"),
         "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "result": "ok" if status == "0" else f"failed (exit {status})",
+        "result": "ok" if str(status) == "0" else f"failed (exit {status})",
         "seconds": int(seconds),
-        **totals,
-        "changes": rows,
-        "log": log,
     }
-    CONTROL_LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with open(CONTROL_LOG_DIR / f"{env}.jsonl", "a", encoding="utf-8") as f:
+
+
+def append(env: str, record: dict) -> None:
+    log_dir = Path(os.environ.get("MIMAMORI_CHANGE_LOG_DIR", str(CONTROL_LOG_DIR)))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{env}.jsonl", "a", encoding="utf-8") as f:
         f.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def main(env: str, log: str, status: str, seconds: str) -> None:
+    rows, totals = parse_results(Path(log).read_text(errors="replace"))
+    record = {**base(env, status, seconds), **totals, "changes": rows, "log": log}
+    append(env, record)
     print(json.dumps(record, ensure_ascii=False))
 
 
 def summary() -> None:
     r = json.load(sys.stdin)
+    if r.get("kind") in ("patch", "app-restart"):
+        hosts = r["packages"]
+        print(f"{r['kind']} {r['environment']}: {sum(len(v) for v in hosts.values())} package changes on "
+              f"{sum(1 for v in hosts.values() if v)} host(s), "
+              f"{'stopped at ' + r['failed'] if r.get('failed') else 'all hosts done'}, "
+              f"{r['seconds']} s, record {r['id']} at revision {r['revision'][:12]}")
+        return
     print(f"deploy {r['environment']}: {r['changed']} changed, {r['errors']} failed, "
           f"{r['seconds']} s, record {r['id']} at revision {r['revision'][:12]}")
 

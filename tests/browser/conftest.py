@@ -120,6 +120,15 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def walk_url():
+    """A second demo server for the walkthroughs, which change its data (reports, alerts, accounts)."""
+    from webapp.manuals.demo_server import demo_server
+
+    with demo_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -27,9 +27,11 @@ REASONS = {
     "DEB-0810": "apt-listbugs is interactive and not suited to unattended updates.",
     "DEB-0811": "apt-listchanges is installed; its mail goes to root.",
     "DEB-0880": "fail2ban is unnecessary: SSH only answers the operators' ranges (nftables).",
-    "SSH-7408": "Port 22 is kept: SSH answers only the operators' ranges (nftables and AllowUsers), "
-                "and a moved port hides nothing from a scanner inside them. Every other option "
-                "Lynis checks is hardened (tested).",
+    "SSH-7408": "MaxSessions stays 10: pyinfra opens several channels at once on its one "
+                "connection (with 2, a deploy failed with 'open failed'). Port 22 is kept: SSH "
+                "answers only the operators' ranges (nftables and AllowUsers), and a moved port "
+                "hides nothing from a scanner inside them. Every other option Lynis checks is "
+                "hardened (tested).",
     "LOGG-2154": "Logs go to the log host with rsyslog over TLS (roles/logging); "
                  "Lynis only recognises some remote-logging syntaxes.",
     "ACCT-9622": "Process accounting (acct) is not used; auditd covers it on real kernels.",

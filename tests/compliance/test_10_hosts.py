@@ -175,8 +175,11 @@ def test_pam_locks_out_and_demands_quality(node):
 
 @req("S-AUTH")
 def test_login_defs(node):
-    """login.defs: password ageing, yescrypt, umask 027."""
-    defs = dict(l.split(None, 1) for l in node.run("grep -E '^[A-Z_]+\\s' /etc/login.defs").splitlines())
+    """login.defs: password ageing, yescrypt, umask 027, each set once (no stale value left above)."""
+    lines = [l.split(None, 1) for l in node.run("grep -E '^[A-Z_]+\\s' /etc/login.defs").splitlines()]
+    keys = [k for k, _ in lines]
+    assert not {k for k in keys if keys.count(k) > 1}, "keys set more than once"
+    defs = dict(lines)
     assert int(defs["PASS_MAX_DAYS"]) <= 365
     assert int(defs["PASS_MIN_DAYS"]) >= 1
     assert defs["ENCRYPT_METHOD"].strip() == "YESCRYPT"

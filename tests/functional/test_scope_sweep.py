@@ -120,8 +120,8 @@ def swept_views(app):
         yield route, patterns[route], method, permission
 
 
-# Placeholders that name no object (a help topic, a day): any valid value will do.
-PLAIN_PLACEHOLDERS = {"topic": "index", "day": "2026-11-20"}
+# Placeholders that name no object (a help topic, a day, a manual's role): any valid value will do.
+PLAIN_PLACEHOLDERS = {"topic": "index", "day": "2026-11-20", "role": "facility"}
 
 
 def fill(pattern: str, ids: dict) -> str:

@@ -1,5 +1,5 @@
 """Helpers for the backup checks and drills (test_26_backup.py,
-test_95_backup_drills.py): pgBackRest on the backup host, the database
+test_97_backup_drills.py): pgBackRest on the backup host, the database
 primary, and the commands the deployed backup/ scripts offer."""
 
 from __future__ import annotations

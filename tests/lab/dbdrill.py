@@ -77,7 +77,7 @@ class Writer:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self):
-        proc = subprocess.Popen(
+        self._proc = proc = subprocess.Popen(
             ["bash", str(LAB), "ssh", "app1",
              f"/opt/mimamori/current/venv/bin/python - {self.drill} {self.seconds} {self.first_id}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -97,6 +97,13 @@ class Writer:
     def __enter__(self):
         self._thread.start()
         return self
+
+    def stop(self) -> None:
+        """End the writer before its time is up (the rolling patch drills run it
+        for as long as the patch takes). Commits acknowledged so far count."""
+        proc = getattr(self, "_proc", None)
+        if proc and proc.poll() is None:
+            proc.terminate()
 
     def wait(self) -> WriterResult:
         self._thread.join(timeout=self.seconds + 120)

@@ -111,6 +111,7 @@ PINNED_ROUTES = {
     "messages.list": "/messages",
     "child.messages": "/children/{child_id:\\d+}/messages",
     "help": "/help/{topic}",
+    "help.manual": "/help/manual/{role}",
     "attendance.home": "/attendance",
     "attendance.day": "/attendance/facilities/{facility_id:\\d+}/{day}",
     "attendance.child": "/attendance/children/{child_id:\\d+}",

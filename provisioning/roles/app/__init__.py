@@ -6,6 +6,7 @@ Migrations run once per release, on the first app node only, after the new
 release is installed everywhere and before any node restarts into it.
 """
 
+import os
 from io import StringIO
 from pathlib import Path
 from urllib.parse import quote
@@ -19,6 +20,10 @@ from lib import secrets, topology, wheels
 from roles import db
 
 HERE = Path(__file__).parent
+# ci/upgrade-app restarts the nodes itself afterwards, each drained in HAProxy
+# first (patch.py --restart-app): the deploy then installs, migrates and
+# switches the release without restarting anything.
+RESTART_BY_ORCHESTRATOR = os.environ.get("MIMAMORI_APP_RESTART") == "drain"
 BASE = "/opt/mimamori"
 STATE = "/var/lib/mimamori"
 
@@ -183,7 +188,8 @@ def configure():
             " && sleep 3 && exit 0; sleep 0.5; done; echo 'no answer on /healthz' >&2; exit 1",
         ],
         _serial=True,
-        _if=lambda: any(op.did_change() for op in [current, ini, env_file, unit, ca]),
+        _if=lambda: not RESTART_BY_ORCHESTRATOR
+        and any(op.did_change() for op in [current, ini, env_file, unit, ca]),
     )
     server.shell(
         name="Remove all but the three newest releases",

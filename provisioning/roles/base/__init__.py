@@ -198,10 +198,11 @@ def _accounts():
                        # yescrypt is used; should anything fall back to SHA-512
                        # crypt, it still gets many rounds (Lynis AUTH-9230).
                        "SHA_CRYPT_MIN_ROUNDS": "65536", "SHA_CRYPT_MAX_ROUNDS": "65536"}.items():
-        # "^#?KEY" and not "^#?\s*KEY": Debian's comments mention UMASK in prose
-        # ("# UMASK is the default..."), and those lines must stay comments.
+        # pyinfra matches with grep's basic regular expressions, where "?" is a
+        # plain character: "#*" is the optional comment sign. KEY right after
+        # it, so prose comments ("# UMASK is the default...") stay comments.
         files.line(name=f"login.defs {key}", path="/etc/login.defs",
-                   line=rf"^#?{key}\s", replace=f"{key}\t{value}")
+                   line=rf"^#*{key}\s", replace=f"{key}\t{value}")
     files.put(name="Idle shells end after 15 minutes",
               src=StringIO("# Managed by pyinfra (roles/base).\nreadonly TMOUT=900; export TMOUT\n"),
               dest="/etc/profile.d/mimamori-tmout.sh", mode="0644")
