@@ -22,6 +22,7 @@ from pathlib import Path
 
 from pyinfra import host
 from pyinfra.api import deploy
+from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets, topology
@@ -201,7 +202,14 @@ def _job(name: str, description: str, command: str, user: str, calendar: str, ti
 def stanza():
     """Once both database nodes serve pgBackRest (previous phase): create the
     stanza (idempotent), prove archiving works, and take the first full backup
-    if the repository has none, so a fresh installation is restorable at once."""
+    if the repository has none, so a fresh installation is restorable at once.
+    Skipped once the repository holds a backup: a second deploy changes nothing,
+    and the hourly check (timer) keeps proving that archiving works."""
+    backups = host.get_fact(
+        Command, f"runuser -u pgbackrest -- pgbackrest --stanza={STANZA} --output=json info"
+                 f" 2>/dev/null | grep -c '\"label\"' || true")
+    if (backups or "0").strip() != "0":
+        return
     server.shell(
         name="Create the stanza, check archiving, first backup if none",
         commands=[
