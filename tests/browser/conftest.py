@@ -13,14 +13,13 @@ import contextlib
 import dataclasses
 import os
 import pathlib
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+
+from webapp.manuals.demo_server import free_port, run_cli, wait_until_healthy
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("MIMAMORI_CHROMIUM", "/usr/bin/chromium")
@@ -36,12 +35,6 @@ CHROMIUM_ARGS = [
 SESSION_SECRET = "browser-tests-session-secret-" + "b" * 32
 
 
-def free_port() -> int:
-    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclasses.dataclass
 class Server:
     url: str
@@ -52,29 +45,6 @@ class Server:
         """Read the application's database directly (to find ids the UI shows)."""
         with contextlib.closing(sqlite3.connect(f"file:{self.database}?mode=ro", uri=True)) as conn:
             return conn.execute(sql, params).fetchall()
-
-
-def _mimamori(ini: pathlib.Path, *args: str, env: dict) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "webapp.cli", "-c", str(ini), *args],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
-def _wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not become healthy")
 
 
 @pytest.fixture(scope="session")
@@ -99,8 +69,8 @@ def server(tmp_path_factory):
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
     env["MIMAMORI_SESSION_SECRET"] = SESSION_SECRET
-    _mimamori(ini, "migrate", env=env)
-    logins_text = _mimamori(ini, "demo-data", "--scale", "small", env=env)
+    run_cli(ini, "migrate", env=env, timeout=300)
+    logins_text = run_cli(ini, "demo-data", "--scale", "small", env=env, timeout=300)
     log = (tmp / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"],
@@ -108,7 +78,7 @@ def server(tmp_path_factory):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(url, process)
+        wait_until_healthy(url, process, timeout=30)
         yield Server(url=url, database=database, logins_text=logins_text)
     finally:
         process.terminate()

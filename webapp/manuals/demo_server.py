@@ -27,15 +27,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _mimamori(ini: pathlib.Path, *args: str, env: dict) -> str:
+def run_cli(ini: pathlib.Path, *args: str, env: dict, timeout: float = 600) -> str:
+    """``mimamori -c INI ARGS`` in a child process; its stdout, or an error with its stderr."""
     result = subprocess.run([sys.executable, "-m", "webapp.cli", "-c", str(ini), *args],
-                            cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"mimamori {' '.join(args)} failed: {result.stderr[-3000:]}")
     return result.stdout
 
 
-def _wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -68,18 +69,18 @@ def demo_server(scale: str = "small", workdir: pathlib.Path | None = None, sweep
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}
         env["MIMAMORI_SESSION_SECRET"] = secrets.token_urlsafe(40)
-        _mimamori(ini, "migrate", env=env)
-        _mimamori(ini, "demo-data", "--scale", scale, env=env)
+        run_cli(ini, "migrate", env=env)
+        run_cli(ini, "demo-data", "--scale", scale, env=env)
         if sweep:
             # Alerts come from the periodic sweep; run it once so the alert flows have some.
-            _mimamori(ini, "jobs", "run", env=env)
+            run_cli(ini, "jobs", "run", env=env)
         log = (tmp / "server.log").open("w")
         stack.callback(log.close)
         process = subprocess.Popen([sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"],
                                    cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_healthy(url, process)
+            wait_until_healthy(url, process)
             yield url
         finally:
             process.terminate()
