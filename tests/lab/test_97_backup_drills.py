@@ -14,7 +14,8 @@ import time
 import pytest
 
 import dbdrill
-from backupkit import BACKUP, DATA_DIR, archiver, backup, full_labels, info, on_long
+from backupkit import (BACKUP, DATA_DIR, archiver, backup, full_labels, info, on_long,
+                       switch_wal_and_wait)
 from labkit import on, wait_for
 
 req = pytest.mark.req
@@ -71,17 +72,25 @@ def test_cluster_destroyed_and_restored_keeps_every_archived_commit():
     dbdrill.psql(lead, f"DROP TABLE IF EXISTS {TABLE}; CREATE TABLE {TABLE} (id bigint PRIMARY KEY,"
                        " at timestamptz NOT NULL DEFAULT clock_timestamp(),"
                        " lsn pg_lsn NOT NULL DEFAULT pg_current_wal_insert_lsn())")
-    # One committed row every ~0.15 s for ~45 s, on the primary itself: longer
-    # than archive_timeout (30 s in the lab), so some rows are in archived segments.
-    on(lead, f"for i in $(seq 1 300); do sudo -u postgres psql -X -q -d mimamori -c"
-             f" \"INSERT INTO {TABLE} (id) VALUES ($i)\"; sleep 0.1; done")
+    # Rows committed one by one (~0.15 s apart) on the primary itself. The
+    # first 150 are then closed into a segment that is archived (what
+    # archive_timeout does every 30 s in the lab, forced here so the drill does
+    # not depend on when the timer fires); the next 150 follow, some of them
+    # only in the open segment: those are the data a destroyed cluster loses.
+    insert = (f"sudo -u postgres psql -X -q -d mimamori -c"
+              f" \"INSERT INTO {TABLE} (id) VALUES ($i)\"; sleep 0.1")
+    on(lead, f"for i in $(seq 1 150); do {insert}; done")
+    switched = switch_wal_and_wait(lead)
+    safe = {int(x) for x in dbdrill.psql(lead, f"SELECT id FROM {TABLE}").split()}
+    on(lead, f"for i in $(seq 151 300); do {insert}; done")
     committed = {int(x) for x in dbdrill.psql(lead, f"SELECT id FROM {TABLE}").split()}
     last_archived = archiver(lead)["last_archived_wal"]
-    safe = {int(x) for x in dbdrill.psql(
+    # Rows whose segment was archived meanwhile by archive_timeout are safe too.
+    safe |= {int(x) for x in dbdrill.psql(
         lead, f"SELECT id FROM {TABLE} WHERE pg_walfile_name(lsn) < '{last_archived}'").split()}
     last_commit = float(dbdrill.psql(lead, f"SELECT extract(epoch FROM max(at)) FROM {TABLE}"))
     print(f"{len(committed)} rows committed, {len(safe)} in segments before the last archived"
-          f" one ({last_archived})")
+          f" one ({last_archived}; forced switch at {switched})")
 
     _destroy_cluster()
     t0 = time.monotonic()
