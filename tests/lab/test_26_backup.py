@@ -101,3 +101,14 @@ def test_files_are_backed_up_encrypted_and_append_only():
     assert "rc=0" not in out, out
     after = json.loads(on(BACKUP, f"runuser -u restic -- {restic} snapshots --json"))
     assert len(after) == len(snaps)
+
+
+@req("O-RESTORE")
+def test_the_restore_drill_passes_on_a_fresh_deploy():
+    """By hand, as an operator would run it first (runbooks/backup.md), without
+    touching the scheduled drill's metrics."""
+    out = on(BACKUP, "/usr/local/sbin/mimamori-restore-drill --no-metrics 2>&1; echo rc=$?")
+    assert out.rstrip().endswith("rc=0"), out[-3000:]
+    entry = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert entry["result"] == "ok" and entry["counts"]["accounts"] > 0, entry
+    assert on(BACKUP, "test -e /var/lib/pgbackrest-drill && echo left || echo gone").strip() == "gone"

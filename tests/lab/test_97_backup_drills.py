@@ -2,9 +2,8 @@
 of all: twelve backups leave exactly the latest ten; the database cluster is
 destroyed and restored from backup1 (data lost and restore time printed); a
 damaged or wrong-key repository fails the restore loudly and leaves the
-running database alone; the scheduled drill records its metrics; and the
-erasure of backup1 leaves nothing readable. After this file backup1 is
-erased: the next `ci/deploy lab` sets it up again."""
+running database alone; and the scheduled drill records its metrics. The
+erasure of every host (O-ERASE) is the last drill of all, test_99_erasure.py."""
 
 from __future__ import annotations
 
@@ -133,7 +132,9 @@ def test_damaged_or_wrong_key_repository_fails_loudly_and_leaves_the_database():
                " && chmod 0640 /etc/pgbackrest/wrong-key.conf")
     rc, entry, out = _drill("--no-metrics --config /etc/pgbackrest/wrong-key.conf")
     assert rc == 1 and "RESTORE DRILL FAILED" in out and entry["result"] == "failed", out
-    print(f"wrong key: {entry['error'][:160]}")
+    # For the key's reason: backup.info decrypts to garbage (not, say, a permission).
+    assert "backup.info" in entry["error"] and "FormatError" in entry["error"], entry["error"]
+    print(f"wrong key: {entry['error'][-240:]}")
     # A damaged copy of the repository: one file of the latest backup overwritten.
     on(BACKUP, "rm -rf /var/lib/pgbackrest-damaged && cp -a /var/lib/pgbackrest /var/lib/pgbackrest-damaged"
                " && f=$(ls -S $(ls -d /var/lib/pgbackrest-damaged/backup/mimamori/*F | tail -1)/bundle/* | head -1)"
@@ -147,7 +148,8 @@ def test_damaged_or_wrong_key_repository_fails_loudly_and_leaves_the_database():
         on(BACKUP, "rm -rf /var/lib/pgbackrest-damaged /etc/pgbackrest/damaged.conf"
                    " /etc/pgbackrest/wrong-key.conf")
     assert rc == 1 and "RESTORE DRILL FAILED" in out and entry["result"] == "failed", out
-    print(f"damaged repository: {entry['error'][:160]}")
+    assert "corruption" in entry["error"] or "checksum" in entry["error"], entry["error"]
+    print(f"damaged repository: {entry['error'][-240:]}")
     # The running cluster saw nothing of it.
     assert dbdrill.healthy_cluster() == lead
     assert dbdrill.psql(lead, f"SELECT count(*) FROM {TABLE}").strip() == before
@@ -166,21 +168,3 @@ def test_scheduled_drill_passes_and_records_its_metrics():
     assert "mimamori_restore_drill_success 1\n" in metrics
     assert "mimamori_restore_drill_duration_seconds" in metrics
     assert on(BACKUP, "test -e /var/lib/pgbackrest-drill && echo left || echo gone").strip() == "gone"
-
-
-@req("O-ERASE")
-def test_erasure_of_the_backup_host_leaves_nothing_readable():
-    out = on(BACKUP, "/usr/local/sbin/mimamori-erase host --operator lab-drill"
-                     " --reason 'erasure drill' --confirm backup1")
-    report = json.loads(out)
-    assert report["result"] == "erased", report
-    paths = {t["path"] for t in report["targets"]}
-    assert {"/var/lib/pgbackrest", "/etc/pgbackrest", "/var/lib/mimamori-restic"} <= paths
-    assert all(t["removed"] for t in report["targets"])
-    left = on(BACKUP, "find / -xdev \\( -name backup.info -o -name archive.info -o -name PG_VERSION \\)"
-                      " -not -path '/usr/*' -print")
-    assert left.strip() == ""
-    saved = json.loads(on(BACKUP, f"cat {report['report_file']}"))
-    assert saved["operator"] == "lab-drill" and saved["started"] <= saved["finished"]
-    print(f"erasure: {len(report['targets'])} targets, "
-          f"{sum(t['bytes'] for t in report['targets'])} bytes, report {report['report_file']}")

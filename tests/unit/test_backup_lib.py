@@ -171,3 +171,36 @@ def test_drill_compares_with_the_last_good_drill_of_the_latest_backup(tmp_path, 
     backuplib.log("drill", {"result": "failed", "target_time": "latest", "started": "c"})
     # Point-in-time drills and failed drills are not the reference.
     assert drill.previous_ok()["started"] == "a"
+
+
+@pytest.mark.req("O-ERASE")
+def test_erasure_of_an_environment_keeps_its_keys_while_a_host_is_not_erased(tmp_path, monkeypatch):
+    """A host that cannot be reached leaves the run INCOMPLETE and the secrets
+    in place, so the operator can run it again once the host answers."""
+    erase = _script("erase")
+    secrets = tmp_path / "secrets"
+    (secrets / "lab" / "internal-ca").mkdir(parents=True)
+    (secrets / "lab" / "internal-ca" / "ca.key").write_text("key")
+    monkeypatch.setenv("MIMAMORI_SECRETS_DIR", str(secrets))
+    # Port 9 on loopback: nothing listens, ssh fails at once.
+    monkeypatch.setattr(erase, "_inventory", lambda env: [
+        ("unreachable1", {"ssh_hostname": "127.0.0.1", "ssh_port": 9, "ssh_user": "nobody",
+                          "ssh_strict_host_key_checking": "no", "ssh_known_hosts_file": "/dev/null"})])
+    args = erase.argparse.Namespace(env="lab", operator="山田", reason="契約終了")
+    report = erase.erase_all(args)
+    assert report["result"] == "INCOMPLETE"
+    assert report["hosts"]["unreachable1"]["result"] == "INCOMPLETE"
+    assert report["hosts"]["unreachable1"]["error"]
+    assert (secrets / "lab" / "internal-ca" / "ca.key").read_text() == "key"
+    assert report["control_machine"]["removed"] is False and "kept" in report["control_machine"]
+
+
+def test_erasure_connects_with_the_inventory_ssh_settings():
+    erase = _script("erase")
+    cmd = erase._ssh_command({"ssh_hostname": "10.0.0.5", "ssh_user": "root", "ssh_port": 2222,
+                              "ssh_key": "/k", "ssh_known_hosts_file": "/dev/null",
+                              "ssh_strict_host_key_checking": "no"})
+    assert cmd[-1] == "root@10.0.0.5"
+    assert ["-p", "2222"] == cmd[cmd.index("-p"):cmd.index("-p") + 2]
+    assert "UserKnownHostsFile=/dev/null" in cmd and "StrictHostKeyChecking=no" in cmd
+    assert ["-i", "/k"] == cmd[cmd.index("-i"):cmd.index("-i") + 2]

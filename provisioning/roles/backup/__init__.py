@@ -144,8 +144,11 @@ def repository():
                     running=False, enabled=False)
     server.user(name="The repository's owner", user="pgbackrest", system=True,
                 home=REPO_PATH, shell="/usr/sbin/nologin")
+    # The spool too: Debian's package makes it postgres's (PostgreSQL is
+    # installed here for the drills), and a restore as the repository's owner
+    # then fails listing it ("Permission denied" on /var/spool/pgbackrest/archive).
     for path, mode in ((REPO_PATH, "0750"), ("/var/log/pgbackrest", "0750"),
-                       ("/var/log/mimamori-backup", "0750")):
+                       ("/var/spool/pgbackrest", "0750"), ("/var/log/mimamori-backup", "0750")):
         files.directory(name=f"Create {path}", path=path, user="pgbackrest", group="pgbackrest",
                         mode=mode)
     files.directory(name="Prometheus textfile folder", path=TEXTFILE_DIR, mode="0755")
