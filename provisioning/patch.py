@@ -70,7 +70,9 @@ class Ssh:
 
     def argv(self, host: str, command: str) -> list[str]:
         d = self.e.hosts[host]
-        args = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+        # LogLevel=ERROR: ssh's "Permanently added ... to known hosts" on
+        # stderr would otherwise land in output parsed as JSON.
+        args = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR"]
         if d.get("ssh_key"):
             args += ["-i", d["ssh_key"]]
         if d.get("ssh_strict_host_key_checking") == "no":

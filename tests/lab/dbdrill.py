@@ -9,6 +9,8 @@ picks whichever of db1/db2 accepts writes (target_session_attrs=read-write).
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import threading
 import time
@@ -80,7 +82,10 @@ class Writer:
         self._proc = proc = subprocess.Popen(
             ["bash", str(LAB), "ssh", "app1",
              f"/opt/mimamori/current/venv/bin/python - {self.drill} {self.seconds} {self.first_id}"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            # Its own process group: stop() ends the ssh under `lab ssh` too
+            # (terminating bash alone left ssh, and the writer, running).
+            start_new_session=True)
         proc.stdin.write(WRITER)
         proc.stdin.close()
         for line in proc.stdout:
@@ -103,7 +108,7 @@ class Writer:
         for as long as the patch takes). Commits acknowledged so far count."""
         proc = getattr(self, "_proc", None)
         if proc and proc.poll() is None:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)
 
     def wait(self) -> WriterResult:
         self._thread.join(timeout=self.seconds + 120)

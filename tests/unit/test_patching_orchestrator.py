@@ -35,6 +35,7 @@ def test_reads_the_real_inventories_and_group_data():
     assert argv[-2] == "deploy@192.0.2.21" and argv[-1].startswith("sudo -n bash -c ")
     argv = patch.Ssh(lab).argv("app1", "true")
     assert argv[-2] == "root@10.77.0.21" and "StrictHostKeyChecking=no" in argv
+    assert "LogLevel=ERROR" in argv  # no known-hosts notice mixed into parsed output
 
 
 @pytest.fixture
