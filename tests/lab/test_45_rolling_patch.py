@@ -1,13 +1,11 @@
-"""NOT YET RUN IN THE LAB — written without lab access (issue 10); the lead runs
-it in the next lab session. Until then nothing here is proven.
-
-Rolling OS patch and application upgrade without downtime (O-PATCH, O-247,
+"""Rolling OS patch and application upgrade without downtime (O-PATCH, O-247,
 O-CHANGE): a request loop through the VIP and a writer committing numbered
 rows run throughout; a patch run of every host (ci/patch lab) and an app
 upgrade to a new release (ci/upgrade-app lab) end with zero failed requests and
 zero lost acknowledged writes; a host whose upgrade fails stops the run with
-every later host untouched. Runs last (95): it restarts services everywhere and
-switches the database leader over.
+every later host untouched. Last of the checks (45): ci/patch's approval step
+runs the compliance suite on the patched lab, and that is the run's compliance
+report (ci/lab-test); the drills that break hosts come after.
 """
 
 import subprocess

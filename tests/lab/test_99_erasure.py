@@ -47,7 +47,7 @@ def _left_over(host: str, canary: str) -> dict:
     return {
         "canary": _canary_files(host, canary),
         "paths": on(host, f"ls -d {MUST_BE_GONE} 2>/dev/null; true").split(),
-        "signatures": on(host, "find / -xdev \\( -name PG_VERSION -o -name backup.info -o -name"
+        "signatures": on_long(host, "find / -xdev \\( -name PG_VERSION -o -name backup.info -o -name"
                                " archive.info -o -name backup.manifest \\) -not -path '/usr/*'"
                                " -print").split(),
         "report": json.loads(on(host, "cat $(ls -t /var/log/mimamori-erasure/erasure-*.json"

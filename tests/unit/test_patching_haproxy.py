@@ -33,7 +33,8 @@ frontend web
 backend app
     balance roundrobin
     option httpchk GET /healthz
-    default-server check inter 200ms fall 2 rise 2
+    # Slow start as in production: a node back UP is STARTING for a while.
+    default-server check inter 200ms fall 2 rise 2 slowstart 1s
     server app1 127.0.0.1:{app1}
     server app2 127.0.0.1:{app2}
 """
@@ -166,6 +167,19 @@ def test_drain_waits_for_sessions_on_both_lbs_and_ready_puts_it_back(lab):
     for lb in ("lb1", "lb2"):
         assert rolling.server_states(lb)["app1"].ready
         assert {fetch(ports[lb]) for _ in range(6)} == {"app1", "app2"}
+
+
+def test_a_restarted_node_is_back_only_after_its_slow_start(lab):
+    """The next node's drain follows at once: it must find this one ready, not
+    still STARTING (a lab app upgrade stopped there before back_in waited)."""
+    rolling, _ = lab
+    rolling.drain("app1")
+    for lb in ("lb1", "lb2"):  # as a restart looks to HAProxy: DOWN, then UP again
+        rolling.haproxy(lb, "set server app/app1 health down")
+    rolling.back_in("app1")
+    assert all(rolling.server_states(lb)["app1"].ready for lb in ("lb1", "lb2"))
+    rolling.drain("app2")
+    rolling.back_in("app2")
 
 
 def test_never_drains_the_last_ready_node(lab):

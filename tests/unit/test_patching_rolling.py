@@ -2,7 +2,7 @@
 against simulated hosts that answer the commands the run sends (apt, dpkg-query,
 needrestart, HAProxy's runtime API, patronictl). The real HAProxy runtime API is
 exercised in test_patching_haproxy.py; the whole run on real hosts in
-tests/lab/test_95_rolling_patch.py."""
+tests/lab/test_45_rolling_patch.py."""
 
 import json
 import re

@@ -239,9 +239,13 @@ class Rolling:
     def back_in(self, host: str) -> None:
         self.wait(host, "/healthz on the node", self.s.health_timeout, lambda: self.healthy(host))
         self.set_state(host, "ready")
-        # Health checks run while drained: UP in every HAProxy's eyes before the next node.
-        self.wait(host, "every load balancer to see it UP", self.s.health_timeout,
-                  lambda: all(self.stats(lb)[(BACKEND, host)].up for lb in self.s.lbs))
+        # Health checks run while drained: UP in every HAProxy's eyes before
+        # the next node, and past its slow start too (op_state STARTING until
+        # then): the next node's drain refuses while no other node is ready,
+        # which stopped a lab run that went on right after the "UP".
+        self.wait(host, "every load balancer to see it UP and ready", self.s.health_timeout,
+                  lambda: all(self.stats(lb)[(BACKEND, host)].up
+                              and self.server_states(lb)[host].ready for lb in self.s.lbs))
 
     def patch_app(self, host: str, report: HostReport) -> None:
         self.drain(host)
