@@ -60,6 +60,7 @@ def test_erasing_the_lab_leaves_nothing_readable_on_any_host():
     canary = f"mimamori-erasure-canary-{secrets.token_hex(8)}"
     lead = dbdrill.healthy_cluster()
     dbdrill.psql(lead, "CREATE TABLE IF NOT EXISTS erasure_canary (value text NOT NULL);"
+                       f" ALTER TABLE erasure_canary OWNER TO {dbdrill.OWNER};"
                        f" INSERT INTO erasure_canary VALUES ('{canary}')")
     # Into the WAL archive on backup1 too (encrypted there, found by path).
     switch_wal_and_wait(lead)
