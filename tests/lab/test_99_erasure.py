@@ -24,7 +24,7 @@ import pytest
 
 import dbdrill
 from backupkit import on_long, switch_wal_and_wait
-from labkit import REPO, on
+from labkit import LAB, REPO, lab, on, wait_for
 
 req = pytest.mark.req
 HOSTS = [name for name, _ in runpy.run_path(str(REPO / "provisioning" / "inventories" / "lab.py"))["lab"]]
@@ -55,8 +55,23 @@ def _left_over(host: str, canary: str) -> dict:
     }
 
 
+def _answers(host: str) -> bool:
+    return subprocess.run(["bash", str(LAB), "ssh", host, "true"], capture_output=True,
+                          timeout=60).returncode == 0
+
+
+def _every_host_up() -> None:
+    """Earlier drills leave hosts stopped (test_90 stops lb1); the erasure must
+    reach every one (a host it cannot reach leaves the run INCOMPLETE)."""
+    for host in HOSTS:
+        if not _answers(host):
+            lab("start", host)
+    assert wait_for(lambda: all(_answers(h) for h in HOSTS), timeout=180, interval=2)
+
+
 @req("O-ERASE")
 def test_erasing_the_lab_leaves_nothing_readable_on_any_host():
+    _every_host_up()
     canary = f"mimamori-erasure-canary-{secrets.token_hex(8)}"
     lead = dbdrill.healthy_cluster()
     dbdrill.psql(lead, "CREATE TABLE IF NOT EXISTS erasure_canary (value text NOT NULL);"
