@@ -104,19 +104,20 @@ def cleanup(hosts=HOSTS) -> None:
               f" rm -rf {REPO_DIR} /etc/apt/sources.list.d/mimamori-probe.list; true", check=False)
 
 
-def run(script: str, *args: str, timeout: float = 1800) -> tuple[int, str, float]:
+def _timed(argv: list[str], timeout: float, cwd: Path | None = None) -> tuple[int, str, float]:
+    """Exit code, stdout+stderr and seconds taken of one command on this machine."""
     t0 = time.monotonic()
-    p = subprocess.run(["bash", str(REPO / "ci" / script), *args], capture_output=True, text=True,
-                       timeout=timeout)
+    p = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     return p.returncode, p.stdout + p.stderr, time.monotonic() - t0
+
+
+def run(script: str, *args: str, timeout: float = 1800) -> tuple[int, str, float]:
+    return _timed(["bash", str(REPO / "ci" / script), *args], timeout)
 
 
 def run_orchestrator(*args: str, timeout: float = 1800) -> tuple[int, str, float]:
     """provisioning/patch.py on the lab without ci/patch's approval step."""
-    t0 = time.monotonic()
-    p = subprocess.run(["/usr/bin/python3", "patch.py", "lab", *args], cwd=REPO / "provisioning",
-                       capture_output=True, text=True, timeout=timeout)
-    return p.returncode, p.stdout + p.stderr, time.monotonic() - t0
+    return _timed(["/usr/bin/python3", "patch.py", "lab", *args], timeout, cwd=REPO / "provisioning")
 
 
 def last_record(kind: str) -> dict:
