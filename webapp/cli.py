@@ -66,9 +66,14 @@ def cmd_serve(args, settings):
 
 def cmd_demo_data(args, settings):
     from webapp import demo
+    from webapp.clock import parse_clock_setting
 
+    # The application's clock, not the real time: a server on `fixed:` or
+    # `from:` time must find its report months, attendance and alerts around
+    # the day it believes it is.
+    now = parse_clock_setting(settings["mimamori.clock"]).now()
     with transaction.manager:
-        logins = demo.load(_session(settings, "demo-data"), scale=args.scale, seed=args.seed)
+        logins = demo.load(_session(settings, "demo-data"), scale=args.scale, seed=args.seed, now=now)
     print(demo.describe_logins(logins))
 
 

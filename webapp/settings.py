@@ -26,6 +26,7 @@ DEFAULTS: dict[str, str] = {
     # Who may read GET /metrics (webapp.metrics): the monitoring host only. The
     # default allows only this machine: each environment names its monitoring host.
     "mimamori.metrics_cidrs": "127.0.0.1/32 ::1/128",
+    # "system", "fixed:ISO" or "from:ISO" (webapp.clock); tests and demos only ever set it.
     "mimamori.clock": "system",
     # Lockout after this many consecutive wrong passwords, for this long (S-AUTH).
     "mimamori.lockout_threshold": "5",
@@ -94,6 +95,8 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "MIMAMORI_SMTP_PASSWORD": "mimamori.smtp_password",
     "MIMAMORI_MAIL_FROM": "mimamori.mail_from",
     "MIMAMORI_PUBLIC_URL": "mimamori.public_url",
+    # A test or demo server on another day (webapp.clock); never set in production.
+    "MIMAMORI_CLOCK": "mimamori.clock",
 }
 
 
