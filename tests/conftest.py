@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 from webtest import TestApp
 
+from tests.dates import SWEEP, pinned_now
 from tests.factories import PASSWORD, Factory
 from webapp import migrate
 from webapp.clock import JST, FixedClock
@@ -87,9 +88,39 @@ def make(db):
     return Factory(db)
 
 
+def pytest_addoption(parser):
+    group = parser.getgroup("mimamori dates")
+    group.addoption("--date-sweep", action="store_true",
+                    help="run each date_sensitive test at every app-clock instant of tests/dates.py")
+    group.addoption("--test-now", metavar="ISO",
+                    help="run date_sensitive tests at this instant (default: $MIMAMORI_TEST_NOW, else DEFAULT_NOW)")
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.config.getoption("date_sweep", False) and "now" in metafunc.fixturenames \
+            and metafunc.definition.get_closest_marker("date_sensitive"):
+        metafunc.parametrize("now", [date.now for date in SWEEP], ids=[date.id for date in SWEEP], indirect=True)
+
+
 @pytest.fixture
-def clock():
-    return FixedClock(DEFAULT_NOW)
+def now(request):
+    """The app clock's starting instant.
+
+    DEFAULT_NOW, whose fixtures and expected values many tests are written
+    around. A test marked ``date_sensitive`` derives everything it needs from
+    ``now`` instead, so it may run at any instant: ``--test-now=ISO`` (or
+    MIMAMORI_TEST_NOW) pins it, ``--date-sweep`` runs it at each of tests/dates.py.
+    """
+    if request.node.get_closest_marker("date_sensitive") is None:
+        return DEFAULT_NOW
+    if hasattr(request, "param"):
+        return request.param
+    return pinned_now(request.config.getoption("test_now", None)) or DEFAULT_NOW
+
+
+@pytest.fixture
+def clock(now):
+    return FixedClock(now)
 
 
 @pytest.fixture
