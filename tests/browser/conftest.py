@@ -19,6 +19,7 @@ import sys
 
 import pytest
 
+from tests.dates import pinned_now
 from webapp.manuals.demo_server import free_port, run_cli, wait_until_healthy
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
@@ -31,6 +32,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# MIMAMORI_TEST_NOW=ISO starts both servers' clocks (and their demo data) at that
+# instant instead of the real time; ci/test runs the browser tests both ways.
+_NOW = pinned_now()
+CLOCK = f"from:{_NOW.isoformat()}" if _NOW else None
 # Fixed so a failing run can be reproduced; it protects nothing but a test server.
 SESSION_SECRET = "browser-tests-session-secret-" + "b" * 32
 
@@ -61,7 +66,8 @@ def server(tmp_path_factory):
         "mimamori.secure_cookies = false\n"
         # No phone in CI: no role is forced to enrol a second factor.
         "mimamori.second_factor_roles =\n"
-        "\n[server:main]\n"
+        + (f"mimamori.clock = {CLOCK}\n" if CLOCK else "")
+        + "\n[server:main]\n"
         "use = egg:waitress#main\n"
         f"listen = 127.0.0.1:{port}\n"
         "threads = 4\n",
@@ -94,7 +100,7 @@ def walk_url():
     """A second demo server for the walkthroughs, which change its data (reports, alerts, accounts)."""
     from webapp.manuals.demo_server import demo_server
 
-    with demo_server() as url:
+    with demo_server(clock=CLOCK) as url:
         yield url
 
 

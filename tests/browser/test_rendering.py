@@ -69,7 +69,8 @@ def test_pages_fit_a_tablet_without_horizontal_scrolling(new_page, login):
 def test_report_form_and_matrix_fit_a_tablet(new_page):
     page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
     log_in(page, "es001")
-    link = page.locator("a.button").first
+    # Any child's form will do (入力する or 続きを入力: both open the form).
+    link = page.locator("main a.button[href*='/children/']").first
     page.goto(link.get_attribute("href"))
     assert page.locator("#days_expected").is_visible()
     assert page.evaluate(OVERFLOW) <= 0, "report form overflows at 768px"

@@ -51,8 +51,14 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60)
 
 
 @contextlib.contextmanager
-def demo_server(scale: str = "small", workdir: pathlib.Path | None = None, sweep: bool = True) -> Iterator[str]:
-    """Yield the base URL of a demo server that lives as long as the ``with`` block."""
+def demo_server(scale: str = "small", workdir: pathlib.Path | None = None, sweep: bool = True,
+                clock: str | None = None) -> Iterator[str]:
+    """Yield the base URL of a demo server that lives as long as the ``with`` block.
+
+    ``clock`` is a ``mimamori.clock`` value (webapp.clock), e.g.
+    ``from:2027-01-04T08:30:00+09:00``: the demo data, the alert sweep and the
+    server then all believe it is that day. None: the real time.
+    """
     with contextlib.ExitStack() as stack:
         tmp = workdir or pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mimamori-demo-")))
         database = tmp / "mimamori.sqlite"
@@ -64,7 +70,8 @@ def demo_server(scale: str = "small", workdir: pathlib.Path | None = None, sweep
             "mimamori.secure_cookies = false\n"
             "mimamori.second_factor_roles =\n"
             "mimamori.mail = null\n"
-            f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n",
+            + (f"mimamori.clock = {clock}\n" if clock else "")
+            + f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n",
             encoding="utf-8",
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}

@@ -155,9 +155,10 @@ ALERTS = Flow(
 
 def fill_export(page, run):
     assert page.locator("h1").inner_text() == "月次報告の出力"
-    # The six months before this one: the demo's reports are dated relative to today.
-    first_of_month = dt.date.today().replace(day=1)
-    months = [(first_of_month.year * 12 + first_of_month.month - 1) - back for back in (6, 1)]
+    # Six months before the one the form proposes (the server's current period,
+    # from its clock, not this machine's): the demo's reports end the month before.
+    proposed = dt.date.fromisoformat(page.locator("#to").input_value() + "-01")
+    months = [(proposed.year * 12 + proposed.month - 1) - back for back in (6, 1)]
     start, end = (f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months)
     page.locator("#from").fill(start)
     page.locator("#to").fill(end)
