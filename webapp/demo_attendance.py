@@ -34,22 +34,27 @@ def generate(ids, rng: random.Random, now: dt.datetime, children: list[dict], fa
         # Entries stop at yesterday: today's are still to be entered in the demo.
         days = calendar.open_days(facility["id"], first, today - dt.timedelta(days=1))
         streak_children = {}
+        # The open day before a streak is a day present: a random absence there
+        # would make the streak one day longer than STREAKS says (on some dates).
+        streak_starts = {}
         if facility is chosen[0]:
             steady = [c for c in watched if c["monitoring_start"] <= first and c["monitoring_end"] is None]
             # Past the first three children, whom the urgent-report demo already tells stories about.
             for child, length in zip(steady[3:], STREAKS):
                 streak_children[child["id"]] = set(days[-length:])
+                streak_starts[child["id"]] = days[-length - 1] if len(days) > length else None
         for child in watched:
             for day in days:
                 if day < child["monitoring_start"] or (child["monitoring_end"] and day > child["monitoring_end"]):
                     continue
                 rows.append(_entry(rng, child, facility, day, facility_accounts[facility["id"]], now,
-                                   day in streak_children.get(child["id"], ())))
+                                   day in streak_children.get(child["id"], ()),
+                                   present=day == streak_starts.get(child["id"])))
     if rows:
         ids.insert(AttendanceEntry, rows)
 
 
-def _entry(rng, child, facility, day, recorder, now, in_streak: bool) -> dict:
+def _entry(rng, child, facility, day, recorder, now, in_streak: bool, present: bool = False) -> dict:
     recorded = dt.datetime.combine(day, dt.time(9, 30), JST).astimezone(dt.UTC)
     values = {"status": "present", "absence_reason": None, "no_contact": False, "note": None}
     if in_streak:
@@ -66,6 +71,9 @@ def _entry(rng, child, facility, day, recorder, now, in_streak: bool) -> dict:
             values.update(status="late", note=rng.choice([None, "寝坊", "通院後に登校"]))
         elif roll < 0.08:
             values.update(status="left_early", note="体調不良")
+        if present:
+            # Rolled all the same, so every other entry stays as it was.
+            values = {"status": "present", "absence_reason": None, "no_contact": False, "note": None}
     return {"child_id": child["id"], "facility_id": facility["id"], "day": day, "version": 1,
             "recorded_by_id": recorder, "recorded_at": min(recorded, now), "created_at": min(recorded, now),
             "updated_at": min(recorded, now), **values}

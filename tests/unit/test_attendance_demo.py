@@ -8,24 +8,25 @@ from collections import defaultdict
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import DEFAULT_NOW
 from tests.factories import TEST_PASSWORDS
 from webapp import demo
+from webapp.clock import JST
 from webapp.attendance.models import AttendanceEntry
 from webapp.closed_days import Calendar, InMemoryFacilityDays, JapaneseHolidays
 from webapp.organisations.models import Facility
 
 
+@pytest.mark.date_sensitive
 @pytest.mark.req("F-DAILY")
-def test_demo_has_weeks_of_entries_and_a_4_and_an_8_day_streak(db):
-    demo.load(db, scale="small", seed=7, now=DEFAULT_NOW, password_hash=TEST_PASSWORDS.hash(demo.DEMO_PASSWORD))
+def test_demo_has_weeks_of_entries_and_a_4_and_an_8_day_streak(db, now):
+    demo.load(db, scale="small", seed=7, now=now, password_hash=TEST_PASSWORDS.hash(demo.DEMO_PASSWORD))
     db.flush()
     entries = db.scalars(sa.select(AttendanceEntry)).all()
     assert len(entries) > 100
     facilities = {f.id: f for f in db.scalars(sa.select(Facility))}
     calendar = Calendar(JapaneseHolidays(),
                         InMemoryFacilityDays({fid: str(f.facility_type) for fid, f in facilities.items()}))
-    today = DEFAULT_NOW.date()
+    today = now.astimezone(JST).date()
     assert all(calendar.is_open(e.facility_id, e.day) and e.day < today for e in entries)
     assert min(e.day for e in entries) >= today - dt.timedelta(weeks=3)
 
