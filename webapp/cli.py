@@ -124,7 +124,7 @@ def cmd_audit_verify(args, settings):
 def cmd_audit_archive(args, settings):
     """Archive old access-log rows and auth events; exit 1 (nothing of that month deleted) on any problem."""
     from webapp.audit.retention import Archiver, ArchiveError, RetentionSettings
-    from webapp.clock import JST, SystemClock
+    from webapp.clock import JST, parse_clock_setting
     from webapp.db import create_engine
 
     try:
@@ -132,7 +132,7 @@ def cmd_audit_archive(args, settings):
     except ArchiveError as exc:
         raise SystemExit(f"configuration error: {exc}") from None
     engine = create_engine(settings["sqlalchemy.url"])
-    archiver = Archiver(engine, retention, SystemClock().now())
+    archiver = Archiver(engine, retention, parse_clock_setting(settings["mimamori.clock"]).now())
     limit = archiver.limit.astimezone(JST).strftime("%Y-%m-%d %H:%M JST")
     print(f"retention {retention.retention_days} days: archiving access_log and auth_events rows before {limit}"
           f" to {retention.archive_dir.resolve()}")
@@ -242,11 +242,11 @@ def cmd_mail_send_test(args, settings):
 
 
 def cmd_mail_status(args, settings):
-    from webapp.clock import SystemClock
+    from webapp.clock import parse_clock_setting
     from webapp.mail.services import OutboxAdmin
 
     with transaction.manager:
-        admin = OutboxAdmin(_session(settings, "mail-status"), SystemClock())
+        admin = OutboxAdmin(_session(settings, "mail-status"), parse_clock_setting(settings["mimamori.clock"]))
         counts = admin.counts()
         print(" ".join(f"{status}={n}" for status, n in counts.items()))
         for message in admin.problems():
@@ -256,21 +256,24 @@ def cmd_mail_status(args, settings):
 
 
 def cmd_mail_requeue(args, settings):
-    from webapp.clock import SystemClock
+    from webapp.clock import parse_clock_setting
     from webapp.mail.services import OutboxAdmin
 
     if not args.all_failed and not args.ids:
         raise SystemExit("name message ids or --all-failed")
     with transaction.manager:
-        count = OutboxAdmin(_session(settings, "mail-requeue"), SystemClock()).requeue_failed(
+        count = OutboxAdmin(_session(settings, "mail-requeue"),
+                            parse_clock_setting(settings["mimamori.clock"])).requeue_failed(
             None if args.all_failed else args.ids)
     print(f"{count} failed message(s) queued again; the next `jobs run` sends them")
 
 
 def cmd_rollover(args, settings):
+    from webapp.clock import parse_clock_setting
     from webapp.rollover.cli import run
 
-    status = run(args, _session(settings, "rollover"))
+    # The application's clock: --apply is allowed from 1 April of --year to 31 March after.
+    status = run(args, _session(settings, "rollover"), parse_clock_setting(settings["mimamori.clock"]))
     if status:
         raise SystemExit(status)
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from webtest import Upload
 
-from tests.conftest import login
+from tests.conftest import DEFAULT_NOW, login
 from webapp.accounts.models import Account, LoginSession
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
@@ -215,7 +215,7 @@ def test_five_thousand_children_import_with_few_queries(db, make, engine):
     sa.event.listen(engine, "before_cursor_execute", counter)
     try:
         started = time.perf_counter()
-        service = ImportService(db, today=dt.date(2026, 11, 26), now=dt.datetime.now(dt.UTC))
+        service = ImportService(db, today=DEFAULT_NOW.date(), now=DEFAULT_NOW)
         dry = service.run("children", data, apply=False)
         dry_queries = len(statements)
         result = service.run("children", data, apply=True)

@@ -9,6 +9,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import DEFAULT_NOW
 from webapp import migrate
 from webapp.audit.chain import verify_chain
 from webapp.audit.models import AccessLogEntry, AuditRecord, AuthEvent
@@ -183,11 +184,13 @@ def test_cli_archive_dry_run_archive_and_verify_archive(scratch_url, tmp_path, m
     engine = create_engine(scratch_url)
     with engine.begin() as c:
         add_access(c, dt.datetime(2020, 5, 10, 0, 0, tzinfo=UTC), "old")
-        add_access(c, dt.datetime.now(UTC), "new")
+        add_access(c, DEFAULT_NOW, "new")
     archive_dir = tmp_path / "archive"
     ini = tmp_path / "test.ini"
     ini.write_text(f"[app:main]\nuse = egg:mimamori\nsqlalchemy.url = {scratch_url}\n"
-                   f"mimamori.log_archive_dir = {archive_dir}\n")
+                   f"mimamori.log_archive_dir = {archive_dir}\n"
+                   # The command's clock, not the real one: "new" stays within the retention period.
+                   f"mimamori.clock = fixed:{DEFAULT_NOW.isoformat()}\n")
     monkeypatch.setenv("MIMAMORI_SESSION_SECRET", "s" * 40)
     monkeypatch.delenv("MIMAMORI_DATABASE_URL", raising=False)
 

@@ -33,7 +33,10 @@ def ini(scratch_url, tmp_path, monkeypatch):
                                              monitoring_start=dt.date(2025, 9, 1), **stamps))
     engine.dispose()
     path = tmp_path / "mimamori.ini"
-    path.write_text(f"[app:main]\nuse = egg:mimamori\nsqlalchemy.url = {scratch_url}\n", encoding="utf-8")
+    # The command's clock stands in the 2026 school year whatever the real date
+    # (--apply is refused outside 1 April 2026 – 31 March 2027).
+    path.write_text(f"[app:main]\nuse = egg:mimamori\nsqlalchemy.url = {scratch_url}\n"
+                    "mimamori.clock = fixed:2026-11-26T10:00:00+09:00\n", encoding="utf-8")
     monkeypatch.setenv("MIMAMORI_SESSION_SECRET", "s" * 40)
     return str(path), scratch_url
 
@@ -48,7 +51,7 @@ def grade(url) -> str:
 
 def test_dry_run_then_apply_once(ini, capsys):
     path, url = ini
-    # The roll-over of the school year that started on 1 April 2026 (the real clock is later than that).
+    # The roll-over of the school year that started on 1 April 2026 (the command's clock is in it).
     assert main(["-c", path, "rollover", "--year", "2026"]) == 0
     assert "小2 -> 小3" in capsys.readouterr().out
     assert grade(url) == "es2"
@@ -69,3 +72,16 @@ def test_a_bad_transfer_file_applies_nothing(ini, tmp_path, capsys):
         main(["-c", path, "rollover", "--year", "2026", "--apply", "--transfers", str(transfers)])
     assert "誤り" in capsys.readouterr().out
     assert grade(url) == "es2"
+
+
+def test_apply_follows_the_application_clock(ini, monkeypatch, capsys):
+    path, url = ini
+    # 31 March 2026 in Japan (already 1 April nowhere that matters): too early for 2026.
+    monkeypatch.setenv("MIMAMORI_CLOCK", "fixed:2026-03-31T23:59:00+09:00")
+    with pytest.raises(SystemExit):
+        main(["-c", path, "rollover", "--year", "2026", "--apply"])
+    assert "4月1日から" in capsys.readouterr().out
+    assert grade(url) == "es2"
+    monkeypatch.setenv("MIMAMORI_CLOCK", "fixed:2026-04-01T00:01:00+09:00")
+    assert main(["-c", path, "rollover", "--year", "2026", "--apply"]) == 0
+    assert grade(url) == "es3"

@@ -36,7 +36,7 @@ def describe(plan: RolloverPlan) -> str:
     return "\n".join(lines)
 
 
-def run(args, session) -> int:
+def run(args, session, clock=None) -> int:
     """Returns the exit status: 0 done (or dry run printed), 1 refused."""
     text = ""
     if args.transfers:
@@ -50,7 +50,7 @@ def run(args, session) -> int:
     with transaction.manager:
         try:
             if args.apply:
-                plan = service.apply(args.year, transfers, today=SystemClock().today(), account_id=None,
+                plan = service.apply(args.year, transfers, today=(clock or SystemClock()).today(), account_id=None,
                                      csv_errors=errors)
                 print(describe(plan))
                 print("年度更新を実行しました。")
