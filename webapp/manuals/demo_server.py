@@ -57,8 +57,10 @@ def demo_server(scale: str = "small", workdir: pathlib.Path | None = None, sweep
 
     ``clock`` is a ``mimamori.clock`` value (webapp.clock), e.g.
     ``from:2027-01-04T08:30:00+09:00``: the demo data, the alert sweep and the
-    server then all believe it is that day. None: the real time.
+    server then all believe it is that day. None: ``MIMAMORI_CLOCK`` if set
+    (the child processes do not inherit MIMAMORI_* variables), else the real time.
     """
+    clock = clock or os.environ.get("MIMAMORI_CLOCK") or None
     with contextlib.ExitStack() as stack:
         tmp = workdir or pathlib.Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mimamori-demo-")))
         database = tmp / "mimamori.sqlite"
