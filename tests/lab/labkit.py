@@ -169,6 +169,9 @@ def haproxy_log_entries(ids: list[str], lbs=("lb1", "lb2")) -> tuple[dict, list[
     return found, unreadable
 
 
+HAPROXY_LOG_WAIT_S = 45
+
+
 class RequestLoop:
     """Sequential GETs through the VIP on new connections, until stopped, bounded
     in time. A new connection per request is what a crowd of browsers does, and
@@ -227,7 +230,9 @@ class RequestLoop:
         r = self.result
         if not r.pending:
             return
-        time.sleep(2)  # HAProxy logs a request when it ends; rsyslog writes soon after
+        # HAProxy logs a request when it ends, at the latest its server timeout
+        # (30 s) plus retries after it arrived; rsyslog writes soon after.
+        time.sleep(max(2.0, max(p.at for p in r.pending) + HAPROXY_LOG_WAIT_S - time.monotonic()))
         found, unreadable = haproxy_log_entries([p.rid for p in r.pending])
         for p in r.pending:
             limit = self.connect_timeout if p.kind == loopcheck.CONNECT_TIMEOUT else self.timeout
