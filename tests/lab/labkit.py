@@ -117,6 +117,7 @@ class LoopResult:
     # client (a loaded control machine), not a failed request. One line each.
     client_timeouts: list[str] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
+    to_explain: list[tuple[int, str]] = field(default_factory=list)  # (index in errors, id)
     slowest: list[tuple[float, str]] = field(default_factory=list)
 
     @property
@@ -204,6 +205,7 @@ class RequestLoop:
             n += 1
             rid = f"{self.run_id}-{n}"
             t = time.monotonic()
+            wall = time.strftime("%H:%M:%S", time.gmtime())  # to match the patch log and HAProxy's
             try:
                 resp = get(f"{self.url}{sep}{loopcheck.ID_PARAM}={rid}", verify=self.ca,
                            timeout=(self.connect_timeout, self.timeout),
@@ -211,15 +213,17 @@ class RequestLoop:
                 if resp.status_code == 200:
                     r.ok += 1
                 else:
-                    r.fail(t, f"{resp.status_code} {resp.text[:80]!r} id={rid}")
+                    r.fail(t, f"{resp.status_code} {resp.text[:80]!r} at {wall} UTC id={rid}")
             except requests.RequestException as exc:
                 kind = loopcheck.classify_exception(exc)
-                detail = (f"{type(exc).__name__} after {time.monotonic() - t:.1f}s id={rid}, "
-                          f"{_load()}")
+                detail = (f"{type(exc).__name__} ({loopcheck.innermost(exc)}) after "
+                          f"{time.monotonic() - t:.1f}s at {wall} UTC id={rid}, {_load()}")
                 if kind in loopcheck.TIMEOUTS and self.evidence:
                     r.pending.append(Pending(rid, kind, t, detail))
                 else:
                     r.fail(t, f"{kind}: {detail}")
+                    # Failed whatever HAProxy says; its log line says where (settle).
+                    r.to_explain.append((len(r.errors) - 1, rid))
                 time.sleep(0.1)
             r.slowest = sorted([*r.slowest, (time.monotonic() - t, rid)], reverse=True)[:5]
             time.sleep(0.05)
@@ -228,12 +232,20 @@ class RequestLoop:
     def settle(self) -> None:
         """Decide each pending timeout from HAProxy's log (see the class doc)."""
         r = self.result
-        if not r.pending:
+        if not self.evidence or not (r.pending or r.to_explain):
             return
         # HAProxy logs a request when it ends, at the latest its server timeout
         # (30 s) plus retries after it arrived; rsyslog writes soon after.
-        time.sleep(max(2.0, max(p.at for p in r.pending) + HAPROXY_LOG_WAIT_S - time.monotonic()))
-        found, unreadable = haproxy_log_entries([p.rid for p in r.pending])
+        if r.pending:
+            time.sleep(max(2.0, max(p.at for p in r.pending) + HAPROXY_LOG_WAIT_S - time.monotonic()))
+        found, unreadable = haproxy_log_entries(
+            [p.rid for p in r.pending] + [rid for _, rid in r.to_explain[:50]])
+        for index, rid in r.to_explain[:50]:
+            seen = "; ".join(f"{e.lb} logged status {e.status} via {e.server} (timers {e.timers}, "
+                             f"termination {e.termination})" for e in found.get(rid, []))
+            unread = f" (unreadable on {', '.join(unreadable)})" if unreadable else ""
+            r.errors[index] += f" [HAProxy: {seen or 'not in the log' + unread}]"
+        r.to_explain = []
         for p in r.pending:
             limit = self.connect_timeout if p.kind == loopcheck.CONNECT_TIMEOUT else self.timeout
             failed, why = loopcheck.verdict(p.kind, found.get(p.rid, []), limit)

@@ -74,6 +74,13 @@ def classify_exception(exc: BaseException) -> str:
     return OTHER_ERROR
 
 
+def innermost(exc: BaseException) -> str:
+    """The deepest wrapped exception, as ``Name: message`` (what the socket or
+    TLS layer said), for the failure line."""
+    last = list(_chain(exc))[-1]
+    return f"{type(last).__name__}: {str(last)[:160]}"
+
+
 def request_id(text: str) -> str | None:
     """The lab request id in a URL or a log line."""
     m = _ID.search(text)

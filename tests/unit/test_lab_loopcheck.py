@@ -167,3 +167,8 @@ def test_request_ids_survive_url_encoding_and_query_order():
     assert request_id("https://www.mimamori.lab/healthz?x=1&lab-req=ab12-3 ") == "ab12-3"
     assert request_id("GET /healthz HTTP/1.1") is None
     assert loopcheck.ID_PARAM == "lab-req"
+
+
+def test_the_failure_line_names_what_the_socket_said():
+    exc = wrapped(ConnectionError, ConnectionRefusedError(111, "Connection refused"))
+    assert loopcheck.innermost(exc) == "ConnectionRefusedError: [Errno 111] Connection refused"
