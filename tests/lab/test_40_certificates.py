@@ -34,4 +34,5 @@ def test_forced_renewal_replaces_the_served_certificate_without_failed_requests(
         labkit.wait_for(lambda: served_serial(acme_ca) != before, timeout=20)
     assert served_serial(acme_ca) != before
     assert loop.result.ok > 5
+    print(loop.result.summary(), *loop.result.client_timeouts, sep="\n  ")
     assert loop.result.failed == 0, loop.result.errors

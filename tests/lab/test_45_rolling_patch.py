@@ -29,28 +29,48 @@ def probe():
     patchkit.cleanup()
 
 
-def check_no_loss(name, loop, writes):
-    print(f"{name}: requests ok={loop.ok} failed={loop.failed} "
-          f"unavailable={loop.unavailable_seconds:.1f}s; writes acked={len(writes.acked)} "
-          f"errors={len(writes.errors)}")
-    assert loop.ok > 50
-    assert loop.failed == 0, loop.errors[:10]
-    assert len(writes.acked) > 50, writes.errors[-10:]
-    assert dbdrill.lost_writes(name, writes) == set()
+# The client waits long enough that only a site that does not answer times
+# out, even on a loaded CI machine (issue #17: one ConnectTimeout at 10 s in
+# 10,250 requests); a timeout left is settled against HAProxy's access log
+# (labkit.RequestLoop, loopcheck.py) before it counts as a failed request.
+CLIENT_TIMEOUT_S = 30
+
+
+def check_no_loss(name, loop, writes, also=()):
+    """Failed requests, lost writes and ``also`` (other problems of the run) are
+    collected and printed together, then asserted at once: a failed request
+    must not hide whether writes were lost, nor the other way round."""
+    lost = dbdrill.lost_writes(name, writes)
+    print(f"{name}: {loop.summary()}; writes acked={len(writes.acked)} "
+          f"errors={len(writes.errors)} lost={len(lost)}")
+    for line in loop.client_timeouts:
+        print(f"  client timeout, site answered: {line}")
+    for line in loop.errors:
+        print(f"  failed request: {line}")
+    problems = list(also)
+    if loop.ok <= 50:
+        problems.append(f"only {loop.ok} requests answered")
+    if loop.failed:
+        problems.append(f"{loop.failed} failed requests: {loop.errors[:10]}")
+    if len(writes.acked) <= 50:
+        problems.append(f"only {len(writes.acked)} writes acknowledged: {writes.errors[-10:]}")
+    if lost:
+        problems.append(f"{len(lost)} acknowledged writes lost: {sorted(lost)[:20]}")
+    assert not problems, "\n".join(problems)
 
 
 @req("O-PATCH", "O-247", "O-CHANGE")
 def test_rolling_patch_of_every_host_fails_no_request_and_loses_no_write(acme_ca):
     leader_before, vip_before = dbdrill.healthy_cluster(), vip_holder()
     pids = {h: patchkit.probe_pid(h) for h in patchkit.HOSTS}
-    with RequestLoop(acme_ca, "/healthz", timeout=10, max_seconds=1500) as loop, \
+    with RequestLoop(acme_ca, "/healthz", timeout=CLIENT_TIMEOUT_S, max_seconds=1500) as loop, \
             dbdrill.Writer("rolling-patch", 1200, dbdrill._ids()) as writer:
         rc, out, seconds = patchkit.run("patch", "lab", "--limit", ",".join(patchkit.HOSTS))
         writer.stop()
     writer_result = writer.result
     print(out[-3000:])
-    assert rc == 0, out[-3000:]
-    check_no_loss("rolling-patch", loop.result, writer_result)
+    check_no_loss("rolling-patch", loop.result, writer_result,
+                  also=[f"ci/patch exited {rc}"] if rc else [])
     for h in patchkit.HOSTS:
         assert patchkit.probe_version(h) == "2.0", h
         # needrestart named the probe's service and the run restarted it.
@@ -108,16 +128,17 @@ def test_app_upgrade_to_a_new_release_fails_no_request_and_loses_no_write(acme_c
         subprocess.run(["git", "-C", str(tree), "commit", "-qam", "lab drill: new release"],
                        check=True, capture_output=True)
         release_before = on("app1", "readlink /opt/mimamori/current").strip()
-        with RequestLoop(acme_ca, "/healthz", timeout=10, max_seconds=1500) as loop, \
+        with RequestLoop(acme_ca, "/healthz", timeout=CLIENT_TIMEOUT_S, max_seconds=1500) as loop, \
                 dbdrill.Writer("app-upgrade", 900, dbdrill._ids()) as writer:
             p = subprocess.run(["bash", str(tree / "ci" / "upgrade-app"), "lab"],
                                capture_output=True, text=True, timeout=1800)
             writer.stop()
         writer_result = writer.result
-        assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
-        for h in ("app1", "app2"):
-            assert on(h, "readlink /opt/mimamori/current").strip() != release_before
-        check_no_loss("app-upgrade", loop.result, writer_result)
+        problems = [f"ci/upgrade-app exited {p.returncode}: {(p.stdout + p.stderr)[-3000:]}"
+                    ] if p.returncode else []
+        problems += [f"{h} still runs the old release" for h in ("app1", "app2")
+                     if on(h, "readlink /opt/mimamori/current").strip() == release_before]
+        check_no_loss("app-upgrade", loop.result, writer_result, also=problems)
     finally:
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
                        capture_output=True)

@@ -33,4 +33,5 @@ def test_forced_rotation_reissues_the_database_certificate_without_failed_reques
     record = labkit.last_change_record()
     assert any("Install the server certificate" in c["operation"] for c in record["changes"])
     assert loop.result.ok > 10
+    print(loop.result.summary(), *loop.result.client_timeouts, sep="\n  ")
     assert loop.result.failed == 0, loop.result.errors

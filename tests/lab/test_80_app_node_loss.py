@@ -17,6 +17,7 @@ def test_stopping_app1_fails_no_request(acme_ca):
                                timeout=20)
         time.sleep(3)
     assert loop.result.ok > 20
+    print(loop.result.summary(), *loop.result.client_timeouts, sep="\n  ")
     assert loop.result.failed == 0, loop.result.errors
 
 
