@@ -65,10 +65,24 @@ ensure_venv() {
 pip_locked() {
     # pip install exactly a lock file into a virtualenv: every requirement pinned
     # and hash-checked (whatever index or mirror pip is configured with, a file
-    # whose hash is not in the lock is refused), nothing resolved.
-    local venv=$1 lock=$2
-    "$venv/bin/pip" install -q --disable-pip-version-check --require-hashes \
-        --no-build-isolation -r "$lock" 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
+    # whose hash is not in the lock is refused), nothing resolved. The lock's
+    # setuptools and wheel go in first: sdists in the lock (e.g. sslyze) are
+    # built with them (--no-build-isolation), not with whatever venv brought.
+    local venv=$1 lock=$2 build
+    build=$(mktemp)
+    awk '/^[A-Za-z0-9]/ { keep = ($1 ~ /^(setuptools|wheel|packaging)==/) } keep' "$lock" > "$build"
+    local status=0
+    if [ -s "$build" ]; then
+        _pip_hashed "$venv" "$build" --no-deps || status=$?
+    fi
+    rm -f "$build"
+    [ "$status" -eq 0 ] || return "$status"
+    _pip_hashed "$venv" "$lock"
+}
+
+_pip_hashed() {
+    "$1/bin/pip" install -q --disable-pip-version-check --require-hashes \
+        --no-build-isolation "${@:3}" -r "$2" 2>&1 | { grep -v "^WARNING: Location" || true; } >&2
     return "${PIPESTATUS[0]}"
 }
 
