@@ -56,8 +56,8 @@ ensure_venv() {
     local stamp="$VENV/.installed-$(cat "$REPO_ROOT/pyproject.toml" "$LOCKS/app-test.txt" | sha256sum | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
         log "installing mimamori and its locked dependencies into $VENV"
-        pip_locked "$VENV" "$LOCKS/app-test.txt"
-        "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$REPO_ROOT"
+        pip_locked "$VENV" "$LOCKS/app-test.txt" || return 1
+        "$VENV/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$REPO_ROOT" || return 1
         rm -f "$VENV"/.installed-* && touch "$stamp"
     fi
 }
@@ -96,7 +96,7 @@ ensure_ops_venv() {
     [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
     rm -rf "$OPS_VENV"
     /usr/bin/python3 -m venv "$OPS_VENV"
-    pip_locked "$OPS_VENV" "$LOCKS/tools.txt"
+    pip_locked "$OPS_VENV" "$LOCKS/tools.txt" || return 1
     "$OPS_VENV/bin/python" -c 'import pyinfra, setuptools, wheel' \
         || { echo "control virtualenv install failed" >&2; return 1; }
     touch "$stamp"
