@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import runpy
 import shlex
 import subprocess
@@ -31,13 +30,13 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from lib import record  # noqa: E402
+from lib import locks, record  # noqa: E402
 from lib.patching import order, packages  # noqa: E402
 from lib.patching.rolling import APP, HostReport, Rolling, RunReport, Settings, Step  # noqa: E402
 
 
 def manifest_dir() -> Path:
-    return Path(os.environ.get("MIMAMORI_CHANGE_LOG_DIR", "/var/log/mimamori-deploy")) / "patch-manifests"
+    return packages.manifest_dir()
 
 
 class Environment:
@@ -167,9 +166,15 @@ def main(argv: list[str] | None = None) -> int:
         if not path.exists():
             log(f"no manifest {path}")
             return 2
+        # The approval carries the locks' digest (production refuses other
+        # locks) and the SBOM of what they install, next to the manifest.
+        sbom = locks.write_sbom(path.with_name(f"{a.approve}.cdx.json"),
+                                revision=record.git("rev-parse", "HEAD") or None)
         m = packages.approve(path, a.passed == "1", a.results or "",
-                             datetime.now(timezone.utc).isoformat(timespec="seconds"))
-        log(f"manifest {a.approve}: compliance {'passed' if m['compliance']['passed'] else 'FAILED'}")
+                             datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                             locks_digest=locks.digest(), sbom=str(sbom))
+        log(f"manifest {a.approve}: compliance {'passed' if m['compliance']['passed'] else 'FAILED'}"
+            f"; locks {m['locks_digest']}; SBOM {sbom}")
         return 0
 
     pinned = None
@@ -180,11 +185,19 @@ def main(argv: list[str] | None = None) -> int:
                 f"(ls {manifest_dir()})")
             return 2
         try:
-            pinned = packages.check_for_production(
-                json.loads((manifest_dir() / f"{a.manifest}.json").read_text()))
+            manifest = json.loads((manifest_dir() / f"{a.manifest}.json").read_text())
+            pinned = packages.check_for_production(manifest)
         except (OSError, ValueError, packages.ManifestError) as exc:
             log(f"refusing: {exc}")
             return 2
+        # Issue 17: the manifest's approval also names the dependency locks staging ran.
+        try:
+            locks.check_manifest(manifest, locks.digest())
+        except locks.LockError as exc:
+            if not locks.overridden():
+                log(f"refusing: {exc}")
+                return 2
+            log(f"warning: {exc} ({locks.OVERRIDE}=1: going on)")
 
     e = Environment(a.env)
     ssh = Ssh(e)

@@ -10,6 +10,7 @@ impact check on staging first).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 STAGING_ENVIRONMENTS = ("lab", "staging")
@@ -71,6 +72,11 @@ def merge(per_host: dict[str, list[dict]]) -> dict[str, str]:
     return merged
 
 
+def manifest_dir() -> Path:
+    """Where staging manifests (and their approvals and SBOMs) live on the control machine."""
+    return Path(os.environ.get("MIMAMORI_CHANGE_LOG_DIR", "/var/log/mimamori-deploy")) / "patch-manifests"
+
+
 def write_manifest(path: Path, record: dict, packages: dict[str, str]) -> dict:
     manifest = {"id": record["id"], "environment": record["environment"],
                 "when": record["when"], "who": record["who"], "revision": record["revision"],
@@ -80,9 +86,17 @@ def write_manifest(path: Path, record: dict, packages: dict[str, str]) -> dict:
     return manifest
 
 
-def approve(path: Path, passed: bool, results: str, when: str) -> dict:
+def approve(path: Path, passed: bool, results: str, when: str,
+            locks_digest: str | None = None, sbom: str | None = None) -> dict:
+    """Record the compliance result. With it, the digest of the dependency locks
+    the control machine deploys (lib/locks.py: production refuses other locks)
+    and the SBOM of what those locks install, both beside the package versions."""
     manifest = json.loads(path.read_text())
     manifest["compliance"] = {"passed": passed, "results": results, "when": when}
+    if locks_digest is not None:
+        manifest["locks_digest"] = locks_digest
+    if sbom is not None:
+        manifest["sbom"] = sbom
     path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n")
     return manifest
 

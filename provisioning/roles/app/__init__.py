@@ -81,8 +81,10 @@ def configure():
             commands=[
                 f"rm -rf {release}/venv",
                 f"python3 -m venv {release}/venv",
+                # The wheelhouse's list (lib/wheels.py): locks/app.txt and the
+                # app, each file's hash checked, nothing else installable.
                 f"{release}/venv/bin/pip install --quiet --no-index --find-links {release}/wheels"
-                f" --disable-pip-version-check mimamori",
+                f" --disable-pip-version-check --require-hashes -r {release}/wheels/requirements.txt",
             ],
         )
 

@@ -1,6 +1,6 @@
 """PostgreSQL 15 on the database nodes, managed by Patroni with etcd as its store.
 
-Patroni comes from PyPI (a pinned version, as wheels built on the control
+Patroni comes from PyPI (locks/patroni.txt, hash-pinned, as wheels built on the control
 machine, in a virtualenv), not from Debian: Debian's 3.0.2 with its packaged
 configuration kept two primaries after a network partition of the leader and
 could not rewind the old one (shared/LAB.md). The configuration here is
@@ -18,9 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import subprocess
-import sys
-import threading
 from io import StringIO
 from pathlib import Path
 
@@ -30,10 +27,13 @@ from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets, topology
+from lib import wheels as wheelhouses
 from roles import backup, etcd
 
 HERE = Path(__file__).parent
 VERSION = "15"
+# The pin lives in locks/patroni.in (and its lock, locks/patroni.txt); this names
+# it for messages and tests/unit/test_locks.py checks the two agree.
 PATRONI = "patroni[etcd3,psycopg3]==4.1.5"
 VENV = "/opt/patroni/venv"
 CONF = "/etc/patroni/mimamori.yml"
@@ -55,22 +55,8 @@ IS_PRIMARY = f"[ \"$({PSQL} -Atc 'select pg_is_in_recovery()')\" = f ]"
 
 
 def _patroni_wheels() -> Path:
-    """Wheels of the pinned Patroni and its dependencies for the hosts (same
-    Python 3.11 as the control machine), built once and reused."""
-    with _lock:
-        key = hashlib.sha256(PATRONI.encode()).hexdigest()[:12]
-        target = secrets.PROVISIONING / "build" / "patroni" / key
-        if not (target / ".complete").exists():
-            print(f"--> Building wheels for {PATRONI}", file=sys.stderr)
-            target.mkdir(parents=True, exist_ok=True)
-            subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet",
-                            "--disable-pip-version-check", "-w", str(target), PATRONI],
-                           check=True, capture_output=True)
-            (target / ".complete").touch()
-        return target
-
-
-_lock = threading.Lock()
+    """Wheels of locks/patroni.txt for the hosts (lib/wheels.py), built once and reused."""
+    return wheelhouses.patroni_wheelhouse()
 
 
 class AuditPrivilegesOk(FactBase):
@@ -120,8 +106,10 @@ def configure():
         commands=[
             f"rm -rf {VENV}",
             f"python3 -m venv {VENV}",
+            # Only the wheelhouse's own list, each file's hash checked: nothing
+            # outside locks/patroni.txt can be installed.
             f"{VENV}/bin/pip install --quiet --no-index --find-links /opt/patroni/wheels"
-            f" --disable-pip-version-check '{PATRONI}'",
+            f" --disable-pip-version-check --require-hashes -r /opt/patroni/wheels/requirements.txt",
         ],
         _if=lambda: wheels.did_change() or not host.get_fact(File, path=f"{VENV}/bin/patroni"),
     )
