@@ -54,7 +54,7 @@ explain_failure() {
     return 0
 }
 
-HINT_APT="apt-get could not install them. This machine must reach Debian's mirror (deb.debian.org, \
+HINT_APT="apt could not install them. This machine must reach Debian's mirror (deb.debian.org, \
 or the one in /etc/apt/sources.list*), and you must be root or allowed to use sudo. Another apt \
 or dpkg run holding the dpkg lock (unattended-upgrades, a second terminal) is waited for up to \
 10 minutes; if it still held it, let it finish and run the command again."
