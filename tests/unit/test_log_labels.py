@@ -83,6 +83,10 @@ def test_every_auth_event_reason_and_role_has_a_name():
     assert set(AuthEventType) == set(labels.EVENT_LABELS)
     assert set(FailureReason) == set(labels.REASON_LABELS)
     assert set(Role) == set(labels.ROLE_LABELS)
+    # The same words as everywhere else in the application.
+    from webapp.authz import ROLE_LABELS
+
+    assert {role: str(name) for role, name in labels.ROLE_LABELS.items()} == ROLE_LABELS
 
 
 def test_auth_events_are_recorded_only_from_the_enum():
