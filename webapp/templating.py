@@ -16,6 +16,13 @@ def jst(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(JST).strftime(fmt)
 
 
+def utc_iso(value: dt.datetime | None) -> str:
+    """A stored timestamp as it is stored: ISO 8601 in UTC (for a ``<time datetime>`` or a title)."""
+    if value is None:
+        return ""
+    return value.astimezone(dt.UTC).isoformat()
+
+
 def period_label(period: dt.date) -> str:
     return f"{period.year}年{period.month}月"
 
@@ -31,6 +38,7 @@ def includeme(config):
     def add_filters():
         env = config.get_jinja2_environment(".html")
         env.filters["jst"] = jst
+        env.filters["utc_iso"] = utc_iso
         env.filters["period_label"] = period_label
         env.filters["period_param"] = period_param
         env.trim_blocks = True

@@ -173,9 +173,11 @@ def test_auth_log_filters_by_event_reason_and_organisation(app, make, db, audito
     page = app.get("/logs/auth", {"event": "login_failed", "reason": "unknown_account"})
     rows = page.html.select("table tbody tr")
     assert [r.select("td")[3].get_text() for r in rows] == ["ghost"]
-    assert rows[0].select("td")[2].get_text() == "存在しないID"
+    # The name, with the stored code under it.
+    assert rows[0].select("td")[2].select_one("span[title]").get_text() == "存在しないID"
+    assert rows[0].select("td")[2].select_one(".raw").get_text() == "unknown_account"
     page = app.get("/logs/auth", {"organisation": facility_account.facility.name[-4:]})
-    events = [r.select("td")[1].get_text() for r in page.html.select("table tbody tr")]
+    events = [r.select("td")[1].select_one("span[title]").get_text() for r in page.html.select("table tbody tr")]
     assert sorted(events) == sorted(["ロック解除", "ログイン失敗"])
 
 

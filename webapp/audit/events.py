@@ -35,30 +35,7 @@ class FailureReason(enum.StrEnum):
     THROTTLED = "throttled"
 
 
-EVENT_LABELS = {
-    AuthEventType.LOGIN_SUCCEEDED: "ログイン成功",
-    AuthEventType.LOGIN_FAILED: "ログイン失敗",
-    AuthEventType.SECOND_FACTOR_SUCCEEDED: "二要素認証成功",
-    AuthEventType.LOGOUT: "ログアウト",
-    AuthEventType.SESSION_EXPIRED: "セッション期限切れ",
-    AuthEventType.PASSWORD_CHANGED: "パスワード変更",
-    AuthEventType.PASSWORD_RESET: "パスワード再設定",
-    AuthEventType.ACCOUNT_LOCKED: "アカウントロック",
-    AuthEventType.ACCOUNT_UNLOCKED: "ロック解除",
-    AuthEventType.SECOND_FACTOR_ENROLLED: "二要素認証登録",
-    AuthEventType.SECOND_FACTOR_RESET: "二要素認証リセット",
-    AuthEventType.ADDRESS_REFUSED: "接続元アドレス拒否",
-}
-
-REASON_LABELS = {
-    FailureReason.UNKNOWN_ACCOUNT: "存在しないID",
-    FailureReason.WRONG_PASSWORD: "パスワード誤り",
-    FailureReason.LOCKED: "ロック中",
-    FailureReason.DISABLED: "無効なアカウント",
-    FailureReason.SECOND_FACTOR_WRONG: "二要素認証コード誤り",
-    FailureReason.ADDRESS_NOT_ALLOWED: "許可されていない接続元",
-    FailureReason.THROTTLED: "接続元からの失敗が多すぎる",
-}
+# Their names on screen are in webapp.audit.labels.
 
 
 def record_after_request(request, event: AuthEventType, **fields) -> None:

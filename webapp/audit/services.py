@@ -27,10 +27,19 @@ import sqlalchemy as sa
 import zope.sqlalchemy
 
 from webapp.audit.chain import verify_chain
-from webapp.audit.events import EVENT_LABELS, REASON_LABELS
+from webapp.audit.labels import (
+    ACTION_LABELS,
+    EVENT_LABELS,
+    REASON_LABELS,
+    action_label,
+    event_label,
+    reason_label,
+    role_label,
+    route_label,
+    table_label,
+)
 from webapp.audit.models import AccessLogEntry, AuditRecord, AuthEvent
 from webapp.audit.recorder import Actor, append_records
-from webapp.authz import ROLE_LABELS
 from webapp.clock import JST
 from webapp.forms import FormErrors, clean_choice, clean_date, clean_text
 from webapp.i18n import _
@@ -48,10 +57,6 @@ MAX_ID = 2**31 - 1
 MAX_ROW_ID = 2**63 - 1
 
 MODELS = {"access": AccessLogEntry, "auth": AuthEvent, "changes": AuditRecord}
-ACTION_LABELS = {
-    "create": "作成", "update": "変更", "delete": "削除", "view": "閲覧", "export": "ログ出力",
-    "archive": "ログ保管",
-}
 # Which filter fields each log offers (the form shows exactly these).
 FIELDS = {
     "access": ("start", "end", "login", "organisation", "child_id", "route", "status"),
@@ -310,8 +315,26 @@ def record_export(db, actor: Actor, kind: str, f: LogFilter, rows: int) -> None:
 # --- Presentation helpers ----------------------------------------------------------
 
 
-def change_lines(record) -> list[tuple[str, str, str]]:
-    """(field, before, after) for each field a change record mentions, for reading on screen."""
+@dataclasses.dataclass(frozen=True)
+class Shown:
+    """A value as shown on screen; ``raw`` is the stored text when the screen shows it otherwise."""
+
+    text: str
+    raw: str | None = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+# A stored timestamp (``_jsonable`` writes aware datetimes with isoformat()).
+_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?([+-]\d\d:\d\d|Z)")
+
+
+def change_lines(record) -> list[tuple[str, Shown, Shown]]:
+    """(field, before, after) for each field a change record mentions, for reading on screen.
+
+    Timestamps are stored in UTC and shown in Japan time, the stored text kept as ``raw``.
+    """
     before = _loads(record.before)
     after = _loads(record.after)
     lines = []
@@ -330,29 +353,21 @@ def _loads(text: str | None) -> dict:
     return value if isinstance(value, dict) else {"(value)": value}
 
 
-def _show(value) -> str:
+def _show(value) -> Shown:
     if value is None:
-        return ""
+        return Shown("")
     if isinstance(value, bool):
-        return "はい" if value else "いいえ"
+        return Shown("はい" if value else "いいえ")
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def role_label(role: str | None) -> str:
-    for key, label in ROLE_LABELS.items():
-        if str(key) == role:
-            return label
-    return role or ""
-
-
-def event_label(event: str | None) -> str:
-    return next((label for key, label in EVENT_LABELS.items() if str(key) == event), event or "")
-
-
-def reason_label(reason: str | None) -> str:
-    return next((label for key, label in REASON_LABELS.items() if str(key) == reason), reason or "")
+        return Shown(json.dumps(value, ensure_ascii=False))
+    text = str(value)
+    if isinstance(value, str) and _INSTANT.fullmatch(text):
+        try:
+            instant = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return Shown(text)
+        return Shown(instant.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S"), raw=text)
+    return Shown(text)
 
 
 # --- CSV ----------------------------------------------------------------------------
@@ -370,6 +385,15 @@ def _jst(value: dt.datetime | None) -> str:
     return value.astimezone(JST).strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
 
+def _utc(value: dt.datetime | None) -> str:
+    return value.astimezone(dt.UTC).isoformat() if value else ""
+
+
+# Columns are only ever added at the end: spreadsheets and scripts read them by position.
+# Each log keeps its stored codes (route, table, event, action, UTC time) and their
+# names / Japan time side by side, so a row can be searched either way.
+
+
 CSV_COLUMNS = {
     "access": [
         ("日時（日本時間）", lambda r: _jst(r.occurred_at)), ("ログインID", lambda r: r.login),
@@ -377,19 +401,24 @@ CSV_COLUMNS = {
         ("接続元", lambda r: r.client_address), ("メソッド", lambda r: r.method), ("画面", lambda r: r.route),
         ("パス", lambda r: r.path), ("対象ID", lambda r: r.object_ids), ("結果", lambda r: r.status),
         ("処理時間（ミリ秒）", lambda r: r.duration_ms), ("リクエストID", lambda r: r.request_id),
+        ("日時（UTC）", lambda r: _utc(r.occurred_at)), ("画面名", lambda r: route_label(r.route)),
     ],
     "auth": [
         ("日時（日本時間）", lambda r: _jst(r.occurred_at)), ("種別", lambda r: event_label(r.event)),
         ("理由", lambda r: reason_label(r.reason)), ("ログインID", lambda r: r.login),
         ("アカウントID", lambda r: r.account_id), ("操作者アカウントID", lambda r: r.actor_id),
         ("接続元", lambda r: r.client_address), ("ブラウザ", lambda r: r.user_agent),
+        ("日時（UTC）", lambda r: _utc(r.occurred_at)), ("種別コード", lambda r: r.event),
+        ("理由コード", lambda r: r.reason),
     ],
     "changes": [
         ("記録番号", lambda r: r.id), ("日時（日本時間）", lambda r: _jst(r.occurred_at)),
         ("操作者", lambda r: r.actor), ("役割", lambda r: role_label(r.role)), ("所属", lambda r: r.organisation),
-        ("接続元", lambda r: r.client_address), ("操作", lambda r: ACTION_LABELS.get(r.action, r.action)),
+        ("接続元", lambda r: r.client_address), ("操作", lambda r: action_label(r.action)),
         ("対象", lambda r: r.entity), ("対象ID", lambda r: r.entity_id), ("児童ID", lambda r: r.child_id),
         ("変更前", lambda r: r.before), ("変更後", lambda r: r.after), ("ハッシュ", lambda r: r.hash),
+        ("日時（UTC）", lambda r: _utc(r.occurred_at)), ("操作コード", lambda r: r.action),
+        ("対象名", lambda r: table_label(r.entity)),
     ],
 }
 

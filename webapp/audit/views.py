@@ -10,21 +10,28 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 from pyramid.view import view_config
 
-from webapp.audit.events import EVENT_LABELS, REASON_LABELS
+from webapp.audit.labels import (
+    ACTION_LABELS,
+    EVENT_LABELS,
+    REASON_LABELS,
+    TABLE_LABELS,
+    action_label,
+    event_label,
+    reason_label,
+    role_label,
+    route_label,
+    table_label,
+)
 from webapp.audit.recorder import actor_for_request
 from webapp.audit.services import (
-    ACTION_LABELS,
     EXPORT_MAX_ROWS,
     FIELDS,
     Cursor,
     LogQueries,
     change_lines,
     csv_bytes,
-    event_label,
     parse_filter,
-    reason_label,
     record_export,
-    role_label,
 )
 from webapp.authz import Permission
 from webapp.i18n import _
@@ -40,6 +47,12 @@ def _route_names(request) -> list[str]:
     return sorted(route.name for route in mapper.get_routes() if not route.name.startswith("__"))
 
 
+def _options(request, codes, label) -> list[tuple[str, str]]:
+    """(code, "name (code)") for a filter's select: the name to read, the code to search by."""
+    translate = request.localizer.translate
+    return [(str(code), f"{translate(label(code))} ({code})") for code in codes]
+
+
 def _log_page(request, kind: str) -> dict | Response:
     routes = _route_names(request) if kind == "access" else []
     log_filter, errors = parse_filter(kind, request.params, routes)
@@ -47,13 +60,14 @@ def _log_page(request, kind: str) -> dict | Response:
     page = {
         "kind": kind, "title": TITLES[kind], "fields": FIELDS[kind], "values": request.params,
         "errors": errors, "filter": log_filter, "rows": [], "next_cursor": None, "first_page": True,
-        "route_options": [(name, name) for name in routes],
-        "event_options": [(str(key), label) for key, label in EVENT_LABELS.items()],
-        "reason_options": [(str(key), label) for key, label in REASON_LABELS.items()],
-        "action_options": list(ACTION_LABELS.items()),
-        "action_labels": ACTION_LABELS, "role_label": role_label, "event_label": event_label,
-        "reason_label": reason_label, "change_lines": change_lines,
-        "export_error": None, "chain": None,
+        "route_options": _options(request, routes, route_label),
+        "event_options": _options(request, EVENT_LABELS, event_label),
+        "reason_options": _options(request, REASON_LABELS, reason_label),
+        "action_options": _options(request, ACTION_LABELS, action_label),
+        "entity_options": _options(request, sorted(TABLE_LABELS), table_label),
+        "role_label": role_label, "event_label": event_label, "reason_label": reason_label,
+        "action_label": action_label, "route_label": route_label, "table_label": table_label,
+        "change_lines": change_lines, "export_error": None, "chain": None,
     }
     if errors:
         request.response.status = 400

@@ -140,12 +140,17 @@ def filter_by_login(page, run):
     rows = page.locator("table tbody tr")
     assert rows.count() >= 1
     assert all(run.flow.login in text for text in rows.all_inner_texts()[:20])
+    # Screens by name, the stored route name in small type under it.
+    screen = rows.first.locator("td").nth(5)
+    name, code = screen.locator("span[title]").inner_text(), screen.locator(".raw").inner_text()
+    assert name and code and name != code and "." not in name and "_" not in name
 
 
 def auth_log(page, run):
     click_and_wait(page, page.locator(".log-tabs a", has_text="認証ログ"))
     assert page.locator("h1").inner_text() == "認証ログ"
-    assert "ログイン成功" in page.locator("table").inner_text()
+    table = page.locator("table").inner_text()
+    assert "ログイン成功" in table and "login_succeeded" in table
 
 
 def change_log(page, run):
@@ -157,11 +162,14 @@ def change_log(page, run):
 
 def log_steps(home_caption: str) -> tuple[Step, ...]:
     return (
-        Step("access", "アクセスログには、すべての操作の日時、ログインID、接続元、画面、結果が新しい順に並びます。", open_logs),
-        Step("filter", "期間、ログインID、所属、児童IDなどで絞り込めます。「この条件でCSV出力」で絞り込んだ結果を保存できます。", filter_by_login),
+        Step("access", "アクセスログには、すべての操作の日時（日本時間）、ログインID、接続元、画面、結果が新しい順に並びます。"
+             "画面は「アカウントの編集」のような名前で示し、その下の小さな文字は記録そのままの値（admin.account_edit など）です。",
+             open_logs),
+        Step("filter", "期間、ログインID、所属、児童ID、画面などで絞り込めます。「この条件でCSV出力」で絞り込んだ結果を保存できます。"
+             "CSVには記録そのままの値（画面・種別のコード、UTCの日時）と、名前・日本時間の両方が入ります。", filter_by_login),
         Step("auth", "「認証ログ」には、ログインの成功・失敗とその理由、パスワード変更、ロックが記録されています。", auth_log),
-        Step("changes", "「変更記録」はデータの変更と児童のページの閲覧の記録です。「改ざん検査を実行」で記録のつながりを検査できます。",
-             change_log),
+        Step("changes", "「変更記録」はデータの変更と児童のページの閲覧の記録です。対象は「月次報告」のような名前で、"
+             "その下にテーブル名を示します。「改ざん検査を実行」で記録のつながりを検査できます。", change_log),
     )
 
 
