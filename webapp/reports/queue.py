@@ -32,7 +32,7 @@ from sqlalchemy.orm import aliased, selectinload
 from webapp.children.scope import Scope
 from webapp.organisations.models import Facility, FacilityType
 from webapp.organisations.services import Page
-from webapp.reports import periods
+from webapp.reports.periods import format_period, parse_period
 from webapp.reports.models import MonthlyReport, MonthlyReportVersion, ReportAction, ReportEvent, ReportStatus
 from webapp.reports.scope import reports_clause
 
@@ -81,7 +81,7 @@ class QueueFilter:
         return cls(
             facility_id=_small_int(one("facility")),
             facility_type=FacilityType(type_value) if type_value in FacilityType._value2member_map_ else None,
-            period=periods.parse_period(one("month")) if one("month") else None,
+            period=parse_period(one("month")) if one("month") else None,
             concern=concern if concern in ("yes", "no") else "",
             returned=one("returned") == "yes",
             sort=sort if sort in SORTS else "oldest",
@@ -95,7 +95,7 @@ class QueueFilter:
         if self.facility_type is not None:
             params["type"] = self.facility_type.value
         if self.period is not None:
-            params["month"] = periods.format_period(self.period)
+            params["month"] = format_period(self.period)
         if self.concern:
             params["concern"] = self.concern
         if self.returned:
