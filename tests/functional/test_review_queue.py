@@ -441,3 +441,15 @@ def test_another_centres_reports_never_appear_nor_can_be_acknowledged(app, world
     app.post("/centre/review/bulk", [("csrf_token", token), ("id", str(foreign.id))], status=409)
     app.get(f"/centre/review/bulk?id={foreign.id}", status=409)
     assert status_of(db, foreign) == ReportStatus.SUBMITTED
+
+
+def test_the_queue_and_the_confirmation_read_in_english(app, world, login_as):
+    ok = world.report("問題なし")
+    world.report("欠席多い", days_absent=5, days_attended=15)
+    login_as(world.caseworker)
+    app.set_cookie("mimamori_locale", "en")
+    page = app.get("/centre/review")
+    assert "Needs reading" in page.text and "5 days absent" in page.text and "No concern" in page.text
+    assert menu_link(page).get_text(" ", strip=True) == "Awaiting review (2)"
+    confirm = app.get(f"/centre/review/bulk?id={ok.id}")
+    assert "Acknowledge 1 reports" in confirm.text
