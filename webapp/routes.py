@@ -42,6 +42,7 @@ def includeme(config):
     config.add_route("centre.matrix", "/centre/submissions")
     config.add_route("centre.facility_period", "/centre/facilities/{facility_id:\\d+}/{period}")
     config.add_route("centre.review_queue", "/centre/review")
+    config.add_route("centre.review_bulk", "/centre/review/bulk")
 
     # Children (scoped): list, page with report history, register, edit
     config.add_route("children.list", "/children")

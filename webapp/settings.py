@@ -76,6 +76,9 @@ DEFAULTS: dict[str, str] = {
     # Absence streaks in open days that raise a warning and an alert (F-ALERT).
     "mimamori.absence_warning_days": "3",
     "mimamori.absence_alert_days": "7",
+    # The review queue marks a monthly report as a concern when it has more days
+    # absent than this (also when the condition is written or it was returned before).
+    "mimamori.review_concern_absent_days": "3",
     # Monthly report reminders (F-REMIND): the early one this many days before the deadline (0: none).
     "mimamori.reminder_days_before": "3",
 }

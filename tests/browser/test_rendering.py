@@ -81,3 +81,28 @@ def test_report_form_and_matrix_fit_a_tablet(new_page):
     # Twelve months do not fit in 768px: the table scrolls in its own box, the page does not.
     assert centre.locator(".table-scroll table").is_visible()
     assert centre.evaluate(OVERFLOW) <= 0, "matrix page overflows at 768px"
+
+
+# Checkboxes, buttons and page links of the review queue, and the review buttons of a report.
+REVIEW_TARGETS = ("table.review-queue input[type=checkbox]", ".bulk-actions button", ".queue-filters button",
+                  ".pager a")
+
+
+@pytest.mark.req("F-UI")
+def test_review_queue_targets_are_at_least_24px_on_a_tablet(new_page):
+    page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    log_in(page, "cw-setagaya-1")
+    page.goto("/centre/review")
+    small = []
+    for selector in REVIEW_TARGETS:
+        boxes = [page.locator(selector).nth(i).bounding_box() for i in range(min(page.locator(selector).count(), 10))]
+        # The small demo may fit on one page: then there are no page links to measure.
+        assert boxes or selector == ".pager a", f"nothing matches {selector}"
+        small += [(selector, box) for box in boxes if box["width"] < 24 or box["height"] < 24]
+    assert page.evaluate(OVERFLOW) <= 0, "review queue overflows at 768px"
+    page.goto(page.locator("table.review-queue tbody th a").first.get_attribute("href"))
+    for button in (page.get_by_role("button", name="確認して次へ"), page.get_by_role("button", name="確認", exact=True)):
+        box = button.bounding_box()
+        if box["width"] < 24 or box["height"] < 24:
+            small.append(("review button", box))
+    assert small == []

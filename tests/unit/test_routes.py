@@ -81,6 +81,7 @@ PINNED_ROUTES = {
     "centre.matrix": "/centre/submissions",
     "centre.facility_period": "/centre/facilities/{facility_id:\\d+}/{period}",
     "centre.review_queue": "/centre/review",
+    "centre.review_bulk": "/centre/review/bulk",
     "children.list": "/children",
     "children.new": "/children/new",
     "child.detail": "/children/{child_id:\\d+}",

@@ -1,5 +1,6 @@
 """Caseworkers of the child & family support centres: what needs action, reviewing monthly
-reports (acknowledge, return), alerts from absence streaks, and the export."""
+reports (the filtered queue, 確認して次へ, bulk acknowledgement, return), alerts from absence
+streaks, and the export."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def record_response(page, run):
 DASHBOARD = Flow(
     slug="caseworker-dashboard", role="caseworker", login=LOGIN,
     title="対応が必要なものを確かめる（緊急連絡への対応）",
-    summary="ホームの「対応が必要なもの」に、未終了の緊急連絡、未解決のアラート、未読の連絡帳がまとめて表示されます。",
+    summary="ホームの「対応が必要なもの」に、未終了の緊急連絡、未解決のアラート、確認待ちの月次報告の件数、未読の連絡帳がまとめて表示されます。",
     steps=login_steps(LOGIN, "ログインすると提出状況の画面が開き、一番上に「対応が必要なもの」が表示されます。", keyboard=False) + (
         Step("dashboard", "緊急連絡は古いものから、アラートは未対応のものから並びます。", see_dashboard),
         Step("urgent", "「未確認」の緊急連絡を開き、内容を確かめます。", open_urgent),
@@ -67,11 +68,31 @@ DASHBOARD = Flow(
 
 # --- reviewing monthly reports ----------------------------------------------------------------
 
+def see_queue(page, run):
+    assert page.locator("h1").inner_text() == "確認待ちの報告"
+    assert page.locator(".queue-total").inner_text().startswith(tuple("0123456789"))
+    assert page.locator("table.review-queue tbody tr").count() >= 1
+
+
+def filter_queue(field: str, value: str):
+    def action(page, run):
+        page.locator(field).select_option(value)
+        click_and_wait(page, page.locator(".queue-filters").get_by_role("button", name="絞り込む"))
+        assert page.locator("table.review-queue tbody tr").count() >= 1
+    return action
+
+
 def open_first_report(page, run):
     assert page.locator("h1").inner_text() == "確認待ちの報告"
-    first = page.locator("table tbody tr a").first
+    first = page.locator("table.review-queue tbody tr th a").first
     click_and_wait(page, first)
     assert page.locator("#comment").is_visible()
+
+
+def acknowledge_and_next(page, run):
+    click_and_wait(page, page.get_by_role("button", name="確認して次へ"))
+    assert notice(page) in ("確認済にしました。次の報告を表示しています。",
+                            "確認済にしました。この条件で次に確認する報告はありません。")
 
 
 def acknowledge_report(page, run):
@@ -82,12 +103,50 @@ def acknowledge_report(page, run):
 
 ACKNOWLEDGE = Flow(
     slug="caseworker-acknowledge", role="caseworker", login=LOGIN,
-    title="月次報告を確認する",
-    summary="施設から提出された月次報告を読み、「確認」で確認済にします。",
-    steps=login_steps(LOGIN, "ログインしたら、メニューの「確認待ち」を開きます。", keyboard=False) + (
-        Step("queue", "確認待ちの報告が、提出の古い順に並びます。", menu("確認待ち")),
+    title="月次報告を確認する（確認して次へ）",
+    summary="施設から提出された月次報告を、懸念のあるものから1件ずつ読み、「確認して次へ」で確認済にして次の報告に進みます。",
+    steps=login_steps(LOGIN, "ログインしたら、メニューの「確認待ち」を開きます。括弧の中は確認待ちの件数です。", keyboard=False) + (
+        Step("queue", "確認待ちの報告が、提出の古い順に50件ずつ並びます。全体の件数と、懸念のある報告には「要確認」とその理由（欠席日数、様子の記載あり、差戻し歴あり）が表示されます。",
+             lambda page, run: (menu("確認待ち")(page, run), see_queue(page, run))),
+        Step("filter", "「懸念」で「懸念あり」を選んで「絞り込む」を押すと、1件ずつ読むべき報告だけになります。施設・施設の種類・対象月・差戻し歴でも絞り込めます。",
+             filter_queue("#filter-concern", "yes")),
         Step("report", "報告を開くと、出欠の日数、欠席の理由、気になる様子と、これまでの版が表示されます。", open_first_report),
-        Step("acknowledge", "内容に問題がなければ「確認」を押します。施設の一覧でも「確認済」になります。", acknowledge_report),
+        Step("next", "内容に問題がなければ「確認して次へ」を押します。確認済になり、同じ絞り込みの次の報告が開きます。最後の1件のあとは一覧に戻ります。",
+             acknowledge_and_next),
+        Step("acknowledge", "「確認」を押すと、確認済にしてその報告の画面にとどまります。施設の一覧でも「確認済」になります。", acknowledge_report),
+    ),
+)
+
+
+def pick_two(page, run):
+    boxes = page.locator("table.review-queue tbody input[type=checkbox]")
+    assert boxes.count() >= 2
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+
+
+def open_bulk_confirmation(page, run):
+    click_and_wait(page, page.get_by_role("button", name="選択した報告をまとめて確認"))
+    assert page.locator("h1").inner_text() == "まとめて確認"
+    assert page.locator("table.bulk-list tbody tr").count() == 2
+
+
+def confirm_bulk(page, run):
+    click_and_wait(page, page.get_by_role("button", name="2件を確認済にする"))
+    assert notice(page) == "2件を確認済にしました。"
+
+
+BULK = Flow(
+    slug="caseworker-bulk-acknowledge", role="caseworker", login=LOGIN,
+    title="懸念のない月次報告をまとめて確認する",
+    summary="欠席が少なく、様子の記載も差戻し歴もない報告は、一覧で選んでまとめて確認済にできます。",
+    steps=login_steps(LOGIN, "ログインしたら、メニューの「確認待ち」を開きます。", keyboard=False) + (
+        Step("filter", "「懸念」で「懸念なし」を選んで「絞り込む」を押します。懸念のある報告にはチェック欄がなく、まとめて確認できません。",
+             lambda page, run: (menu("確認待ち")(page, run), filter_queue("#filter-concern", "no")(page, run))),
+        Step("pick", "確認済にする報告にチェックを入れます。このページの懸念なしの報告をすべて選ぶボタンもあります。", pick_two),
+        Step("confirm", "「選択した報告をまとめて確認」を押すと、確認済にする報告の氏名・施設・対象月が一覧で表示されます。", open_bulk_confirmation),
+        Step("done", "間違いがなければ「2件を確認済にする」を押します。1件でも確認できなくなっていた場合は、1件も確認済にせず、その旨が表示されます。",
+             confirm_bulk),
     ),
 )
 
@@ -190,4 +249,4 @@ EXPORT = Flow(
     ),
 )
 
-FLOWS = (DASHBOARD, ACKNOWLEDGE, RETURN, ALERTS, EXPORT)
+FLOWS = (DASHBOARD, ACKNOWLEDGE, BULK, RETURN, ALERTS, EXPORT)

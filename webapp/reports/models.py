@@ -67,7 +67,11 @@ class MonthlyReport(Model):
     """One child's report for one month (``period`` is the first day of the month)."""
 
     __tablename__ = "monthly_reports"
-    __table_args__ = (sa.UniqueConstraint("child_id", "period"),)
+    __table_args__ = (
+        sa.UniqueConstraint("child_id", "period"),
+        # The review queue: counts and pages of submitted reports, oldest submission first.
+        sa.Index("ix_monthly_reports_status_submitted_at", "status", "submitted_at"),
+    )
 
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("children.id"))
     # The facility that reports; kept so a transferred child's history stays

@@ -168,17 +168,6 @@ class ReportService:
         )
         return list(self.db.scalars(stmt))
 
-    def review_queue(self, scope: Scope, limit: int = 500) -> list[MonthlyReport]:
-        """Submitted reports waiting for the centre, oldest submission first."""
-        stmt = (
-            visible_reports(scope)
-            .where(MonthlyReport.status == ReportStatus.SUBMITTED)
-            .options(selectinload(MonthlyReport.child), selectinload(MonthlyReport.facility))
-            .order_by(MonthlyReport.submitted_at, MonthlyReport.id)
-            .limit(limit)
-        )
-        return list(self.db.scalars(stmt))
-
     def facility_in_scope(self, scope: Scope, facility_id: int) -> Facility | None:
         """The facility if at least one child in the user's scope belongs to it."""
         has_child = sa.select(Child.id).where(scope.children_clause(), Child.facility_id == facility_id).exists()

@@ -1,5 +1,6 @@
 """Monthly reports: the facility's period list and form, the report pages, the
-centre's matrix and review queue, a child's page with its history, and export.
+centre's matrix, a child's page with its history, and export (the review
+queue and bulk acknowledgement are in :mod:`webapp.reports.queue_views`).
 
 Views stay thin: parse the URL, fetch through the user's scope (404 outside
 it), call a service, render or redirect (post/redirect/get with ``?done=``).
@@ -28,6 +29,8 @@ from webapp.reports.forms import (
 )
 from webapp.reports.matrix import SubmissionMatrixService
 from webapp.reports.models import ABSENCE_REASONS, FamilyContact, ReportStatus
+from webapp.reports.queue import QueueFilter
+from webapp.reports.queue_views import queue_service
 from webapp.reports.scope import get_report
 from webapp.reports.services import (
     EditConflict,
@@ -163,7 +166,7 @@ def report_edit_submit(request):
 # --- A report, its versions, and the centre's decision --------------------------
 
 
-def _detail_context(request, report, *, errors=None, comment=""):
+def _detail_context(request, report, *, errors=None, comment="", filters=None):
     is_facility = request.account.role == Role.FACILITY
     # The centre acts on what was submitted; the facility sees its own latest work.
     shown = latest_version(report) if is_facility else (latest_submitted_version(report) or latest_version(report))
@@ -180,6 +183,8 @@ def _detail_context(request, report, *, errors=None, comment=""):
         "comment": comment,
         "comment_max": COMMENT_MAX,
         "reasons": ABSENCE_REASONS,
+        # The review queue's filter, carried so 「確認して次へ」 stays in the same queue.
+        "queue_params": (filters or QueueFilter.from_params(request.GET)).to_params(),
     }
 
 
@@ -205,12 +210,27 @@ def report_version(request):
 @view_config(route_name="report.acknowledge", permission=Permission.REPORTS_REVIEW,
              renderer="reports/detail.html", request_method="POST")
 def report_acknowledge(request):
-    report = get_report(request.db, scope_for(request), _id(request, "report_id"))
+    """Acknowledge; with ``then=next``, go on to the next report of the same filtered queue.
+
+    The queue's filter comes back in hidden fields (see QueueFilter); when no
+    report is left after this one, the queue itself is shown with a message.
+    """
+    scope = scope_for(request)
+    report = get_report(request.db, scope, _id(request, "report_id"))
+    filters = QueueFilter.from_params(request.POST)
+    position = (report.submitted_at, report.id)
     try:
         ReportService(request.db).acknowledge(report, request.account)
     except ReportError as error:
         request.response.status = 409
-        return _detail_context(request, report, errors=FormErrors(_form=error.message))
+        return _detail_context(request, report, errors=FormErrors(_form=error.message), filters=filters)
+    if request.POST.get("then") == "next":
+        following = queue_service(request).next_after(scope, filters, *position)
+        query = filters.to_params()
+        if following is None:
+            return HTTPSeeOther(request.route_url("centre.review_queue", _query={**query, "done": "queue_end"}))
+        return HTTPSeeOther(request.route_url("report.detail", report_id=following.id,
+                                              _query={**query, "done": "acknowledged_next"}))
     return HTTPSeeOther(request.route_url("report.detail", report_id=report.id, _query={"done": "acknowledged"}))
 
 
@@ -232,7 +252,7 @@ def report_return(request):
     return HTTPSeeOther(request.route_url("report.detail", report_id=report.id, _query={"done": "returned"}))
 
 
-# --- Centre: matrix, one facility's month, review queue -------------------------
+# --- Centre: matrix, one facility's month (the review queue is in queue_views) ---
 
 
 @view_config(route_name="centre.matrix", permission=Permission.REPORTS_REVIEW,
@@ -266,12 +286,6 @@ def centre_facility_period(request):
         "previous": periods.add_months(period, -1),
         "next": periods.add_months(period, 1),
     }
-
-
-@view_config(route_name="centre.review_queue", permission=Permission.REPORTS_REVIEW,
-             renderer="centre/review_queue.html", request_method="GET")
-def centre_review_queue(request):
-    return {"reports": ReportService(request.db).review_queue(scope_for(request))}
 
 
 # --- A child's page with the report history (here because children must not import reports)
