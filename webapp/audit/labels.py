@@ -41,6 +41,7 @@ ROUTE_LABELS = {
     "centre.matrix": _("提出状況"),
     "centre.facility_period": _("施設の月次報告"),
     "centre.review_queue": _("確認待ちの報告"),
+    "centre.review_bulk": _("報告のまとめて確認"),
     "children.list": _("児童の一覧"),
     "children.new": _("児童の登録"),
     "child.detail": _("児童の詳細"),
