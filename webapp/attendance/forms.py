@@ -8,11 +8,13 @@ are read; anything else in the POST is ignored.
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 
 from webapp.alerts.streaks import Attendance
 from webapp.attendance.models import NOTE_MAX, AbsenceReason
 from webapp.attendance.services import RowInput
+from webapp.children.models import Grade
 from webapp.forms import FormErrors, clean_choice, clean_text
 from webapp.i18n import _
 
@@ -92,3 +94,46 @@ def validate_day(post, child_ids) -> tuple[list[RowInput], FormErrors]:
             version = -1
         rows.append(RowInput(child_id, version, status, reason, no_contact, note))
     return rows, errors
+
+
+@dataclasses.dataclass(frozen=True)
+class DayFilter:
+    """Which of the day's children the page shows: one grade, one class of it, or すべて.
+
+    Read from the query string (``?grade=es3&class=2組``) on GET and on POST alike:
+    the form posts back to the filtered URL, so a save reads and writes only the
+    rows it showed. Values that match none of the day's children are ignored
+    (すべて), never an error.
+    """
+
+    grade: str
+    class_name: str
+    grades: list[tuple[str, str]]  # (value, label) of the grades the day's children are in
+    classes: list[str]  # class names in the chosen grade (all grades when none is chosen)
+    children: list  # the children shown, in register order
+    total: int
+
+    @property
+    def query(self) -> dict[str, str]:
+        """The filter as query parameters, to carry over to the form, the redirect and the day links."""
+        query = {}
+        if self.grade:
+            query["grade"] = self.grade
+        if self.class_name:
+            query["class"] = self.class_name
+        return query
+
+
+def day_filter(params, children) -> DayFilter:
+    """Filter ``children`` (already in register order) by the ``grade`` and ``class`` parameters."""
+    grades = list(dict.fromkeys(Grade(c.grade) for c in children))
+    grade = params.get("grade", "")
+    if not isinstance(grade, str) or grade not in {g.value for g in grades}:
+        grade = ""
+    pool = [c for c in children if not grade or c.grade == grade]
+    classes = list(dict.fromkeys(c.class_name for c in pool if c.class_name))
+    class_name = params.get("class", "")
+    if not isinstance(class_name, str) or class_name not in classes:
+        class_name = ""
+    shown = [c for c in pool if not class_name or c.class_name == class_name]
+    return DayFilter(grade, class_name, [(g.value, g.label) for g in grades], classes, shown, len(children))

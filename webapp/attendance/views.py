@@ -15,7 +15,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from webapp.alerts.streaks import Attendance
-from webapp.attendance.forms import field, raw_rows, rows_from_entries, validate_day
+from webapp.attendance.forms import day_filter, field, raw_rows, rows_from_entries, validate_day
 from webapp.attendance.models import ATTENDANCE_LABELS, NOTE_MAX, AbsenceReason
 from webapp.attendance.services import (
     HISTORY_DAYS,
@@ -65,12 +65,16 @@ def _record_views(request, entity: str, entity_id, child_ids) -> None:
         zope.sqlalchemy.mark_changed(request.db)
 
 
-def _goto(request, route: str, facility_id: int):
-    """The date picker (a GET form with ``goto``): a redirect, or the error to show beside it."""
+def _goto(request, route: str, facility_id: int, query=None):
+    """The date picker (a GET form with ``goto``): a redirect, or the error to show beside it.
+
+    ``query`` (the day page's grade/class filter) is kept on the day it goes to.
+    """
     value, error = clean_date(request.GET.get("goto"))
     if error is not None:
         return None, error
-    return HTTPSeeOther(request.route_url(route, facility_id=facility_id, day=value.isoformat())), None
+    return HTTPSeeOther(request.route_url(route, facility_id=facility_id, day=value.isoformat(),
+                                          _query=query or {})), None
 
 
 # --- The facility's day -------------------------------------------------------------
@@ -100,7 +104,10 @@ class _Day:
         self.today = request.clock.today()
         self.calendar = calendar_for(request.registry, DbFacilityDays(request.db))
         self.scope = scope_for(request)
-        self.children = self.service.children_for_day(self.scope, self.facility.id, self.day)
+        # The grade/class filter comes from the query string on GET and POST alike (the form
+        # posts to the filtered URL): only the children shown are read, validated and saved.
+        self.filter = day_filter(request.GET, self.service.children_for_day(self.scope, self.facility.id, self.day))
+        self.children = self.filter.children
         self.entries = self.service.entries_for_day(self.facility.id, self.day, [c.id for c in self.children])
         self.closed_reason = why_closed(self.calendar, self.facility.id, self.day)
         self.future = self.day > self.today
@@ -112,6 +119,9 @@ class _Day:
     def context(self, rows, errors, *, conflict_ids=frozenset(), goto_error=None):
         versions = self.service.versions([e.id for e in self.entries.values() if e.version > 1])
         return {
+            "filter": self.filter,
+            # For the save bar: counted from what is saved, not from what is being typed (no script).
+            "missing": sum(1 for c in self.children if c.id not in self.entries),
             "facility": self.facility,
             "day": self.day,
             "today": self.today,
@@ -141,7 +151,7 @@ def attendance_day(request):
     page = _Day(request)
     goto_error = None
     if "goto" in request.GET:
-        redirect, goto_error = _goto(request, "attendance.day", page.facility.id)
+        redirect, goto_error = _goto(request, "attendance.day", page.facility.id, page.filter.query)
         if redirect is not None:
             return redirect
         request.response.status = 400
@@ -187,7 +197,7 @@ def attendance_day_submit(request):
         return page.context(raw, FormErrors(_form=error.message))
     done = "attendance_saved" if result.created or result.corrected else "attendance_unchanged"
     return HTTPSeeOther(request.route_url("attendance.day", facility_id=page.facility.id,
-                                          day=page.day.isoformat(), _query={"done": done}))
+                                          day=page.day.isoformat(), _query={**page.filter.query, "done": done}))
 
 
 # --- The centre's read-only day and a child's days ----------------------------------
