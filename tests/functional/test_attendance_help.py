@@ -30,7 +30,7 @@ def test_the_index_lists_the_daily_attendance_page_which_explains_entry_correcti
     assert link["href"].endswith("/help/daily_attendance")
     page = app.get(link["href"])
     headings = [h.get_text(strip=True) for h in page.html.select("h2")]
-    assert {"1日分を入力する", "訂正する", "休業期間・特別開所日を設定する"} <= set(headings)
+    assert {"1日分を入力する", "学年・クラスで絞り込む", "訂正する", "休業期間・特別開所日を設定する"} <= set(headings)
     # Reachable from the day screen too.
     day = app.get("/attendance").follow()
     assert day.html.find("a", string="入力のしかた（ヘルプ）")["href"].endswith("/help/daily_attendance")
