@@ -14,11 +14,17 @@ SEPTEMBER, OCTOBER, NOVEMBER = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.dat
 
 
 def cell(page, facility, period_label):
-    """The matrix cell of ``facility`` for e.g. "2026年10月" (found through its link text)."""
-    for link in page.html.select("table.matrix td a"):
-        if f"（{facility.name} {period_label}）" in link.get_text():
-            return link.find_parent("td")
+    """The matrix cell of ``facility`` for e.g. "2026年10月" (found through the row and column headers)."""
+    headers = [th.get_text().replace("\n", "") for th in page.html.select("table.matrix thead th")]
+    column = next(i for i, text in enumerate(headers) if text.startswith(period_label))
+    for row in page.html.select("table.matrix tbody tr"):
+        if row.select_one("th").get_text().startswith(facility.name + " "):
+            return row.select("td")[column - 1]
     return None
+
+
+def facility_names(page) -> list[str]:
+    return [th.get_text().rsplit(" ", 1)[0] for th in page.html.select("table.matrix tbody th")]
 
 
 @pytest.fixture
@@ -46,24 +52,26 @@ def test_overdue_cells_are_marked_only_after_the_deadline(app, centre_world, log
     page = app.get("/centre/submissions")
     october = cell(page, late, "2026年10月")
     assert "1/3" in october.get_text()
-    assert "overdue" not in october["class"] and "期限超過" not in october.get_text()
+    assert "o" not in october.get("class", []) and "期限超過" not in october.get_text()
     headers = [th.get_text() for th in page.html.select("table.matrix thead th")]
-    assert "2026年10月" in headers[-1].replace("\n", "")  # 12 months ending at the current period
-    assert len(headers) == 1 + 12
+    assert "2026年10月" in headers[-1].replace("\n", "")  # 6 months ending at the current period
+    assert len(headers) == 1 + 6
+    headers = app.get("/centre/submissions?months=12").html.select("table.matrix thead th")
+    assert len(headers) == 1 + 12 and headers[1].get_text().startswith("2025年11月")
 
     # 2026-11-11: past the deadline, the incomplete facility is flagged in text, not colour only.
     clock.set(dt.datetime(2026, 11, 11, 9, 0, tzinfo=JST))
     login_as(centre_world["caseworker"])
     page = app.get("/centre/submissions")
     october = cell(page, late, "2026年10月")
-    assert "overdue" in october["class"] and "期限超過" in october.get_text()
+    assert october["class"] == ["o"] and "期限超過" in october.get_text()
     complete = cell(page, done, "2026年10月")
-    assert "2/2" in complete.get_text() and "overdue" not in complete["class"]
+    assert "2/2" in complete.get_text() and complete["class"] == ["c"] and "完了" in complete.get_text()
     # The facility to chase is listed first.
     assert page.html.select("table.matrix tbody th")[0].get_text().startswith("遅れ小学校")
     # A month whose deadline is still ahead is never overdue.
     november = cell(page, late, "2026年11月")
-    assert "overdue" not in november["class"]
+    assert "o" not in november.get("class", [])
 
 
 @pytest.mark.req("F-DASH")
