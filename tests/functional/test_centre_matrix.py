@@ -157,3 +157,114 @@ def test_facility_period_page_query_count_does_not_grow_with_children(app, make,
         assert len(page.html.select("tbody tr")) == children
         counts.append(len(statements))
     assert counts[0] > 0 and counts[0] == counts[1], counts
+
+
+# --- Order, filters, paging, scope (issue 18 item 6). Dates come from ``now``. ---
+
+
+def matrix_months(now):
+    """(previous, current): the month before the current period (its deadline has passed) and the current one."""
+    from webapp.reports.periods import add_months, current_period
+
+    current = current_period(now.date(), 10)
+    return add_months(current, -1), current
+
+
+@pytest.fixture
+def ranked_world(make, now):
+    """A centre with a complete, an incomplete and two overdue facilities, named against the expected order."""
+    previous, current = matrix_months(now)
+    centre = make.centre()
+    author = make.account("caseworker", centre=centre)
+
+    def facility(name, reported: dict, children=2, **kw):
+        made = make.facility(centre=centre, name=name, **kw)
+        for n in range(children):
+            child = make.child(facility=made, monitoring_start=previous)
+            for period, count in reported.items():
+                if n < count:
+                    make.report(child, period, author=author)
+        return made
+
+    world = {
+        "complete": facility("あ完了園", {previous: 2, current: 2}, facility_type="nursery"),
+        "incomplete": facility("い未提出小学校", {previous: 2, current: 1}),
+        "overdue_one": facility("う超過一人小学校", {previous: 1, current: 2}),
+        "overdue_two": facility("え超過二人小学校", {previous: 0, current: 0}),
+    }
+    other = make.centre()
+    world["foreign"] = make.facility(centre=other, name="え超過よそ小学校")
+    make.child(facility=world["foreign"], monitoring_start=previous)  # overdue, but another centre's
+    world["caseworker"] = make.account("caseworker", centre=centre)
+    return world
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.date_sensitive
+def test_matrix_lists_overdue_then_incomplete_then_complete(app, ranked_world, login_as, now):
+    login_as(ranked_world["caseworker"])
+    page = app.get("/centre/submissions")
+    assert facility_names(page) == ["え超過二人小学校", "う超過一人小学校", "い未提出小学校", "あ完了園"]
+    assert "4施設（うち期限超過2施設）" in page.text
+    # Another centre's facility is never shown, whatever the filters.
+    assert "よそ" not in page.text
+    assert facility_names(app.get("/centre/submissions", {"q": "よそ"})) == []
+    assert "え超過よそ小学校" not in facility_names(app.get("/centre/submissions", {"overdue": "1", "months": "12"}))
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.date_sensitive
+def test_matrix_filters_by_type_overdue_and_name(app, ranked_world, login_as, now):
+    login_as(ranked_world["caseworker"])
+    page = app.get("/centre/submissions", {"overdue": "1"})
+    assert facility_names(page) == ["え超過二人小学校", "う超過一人小学校"]
+    assert page.html.select_one("#filter-overdue").has_attr("checked")
+    assert page.html.select_one("a.button[href$='/centre/submissions']").get_text() == "条件をクリア"
+    assert facility_names(app.get("/centre/submissions", {"type": "nursery"})) == ["あ完了園"]
+    assert facility_names(app.get("/centre/submissions", {"type": "elementary", "overdue": "1"})) == [
+        "え超過二人小学校", "う超過一人小学校"]
+    assert facility_names(app.get("/centre/submissions", {"q": "未提出"})) == ["い未提出小学校"]
+    empty = app.get("/centre/submissions", {"q": "100%_"})  # LIKE wildcards are literal
+    assert facility_names(empty) == [] and "この条件に当てはまる施設はありません。" in empty.text
+    # The default page offers no reset.
+    assert "条件をクリア" not in app.get("/centre/submissions").text
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.date_sensitive
+def test_matrix_pages_show_every_facility_once_with_the_exact_total(app, make, login_as, now):
+    previous, _current = matrix_months(now)
+    centre = make.centre()
+    nurseries = {make.facility(centre=centre, name=f"保育園{n:02d}", facility_type="nursery").name
+                 for n in range(53)}
+    for facility in centre.facilities:
+        make.child(facility=facility, monitoring_start=previous)
+    make.child(facility=make.facility(centre=centre, name="ほかの小学校"), monitoring_start=previous)
+    login_as(make.account("caseworker", centre=centre))
+
+    page = app.get("/centre/submissions", {"type": "nursery", "months": "3"})
+    seen = []
+    while True:
+        assert "53施設（うち期限超過53施設）" in page.text
+        assert len(page.html.select("table.matrix thead th")) == 1 + 3  # the filters survive paging
+        seen += facility_names(page)
+        following = page.html.select_one(".pager a[rel=next]")
+        if following is None:
+            break
+        assert "type=nursery" in following["href"] and "months=3" in following["href"]
+        page = app.get(following["href"])
+    assert len(seen) == 53 and set(seen) == nurseries
+    assert "1〜50件目を表示" in app.get("/centre/submissions", {"type": "nursery"}).text
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.parametrize("query", [
+    "page=-1", "page=0", "page=abc", "page=99999999999999999999999", "page=3", "page=1.5",
+    "type=spaceship", "months=7", "months=-3", "overdue=maybe", "q=" + "%E3%81%82" * 500,
+    "page=2&page=x", "type=nursery&type=", "q=%00",
+])
+def test_matrix_odd_parameters_give_a_page_not_an_error(app, centre_world, login_as, query):
+    login_as(centre_world["caseworker"])
+    page = app.get("/centre/submissions?" + query)
+    assert page.status_int == 200
+    assert page.html.select_one("p.matrix-total") is not None
