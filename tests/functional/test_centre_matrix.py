@@ -261,10 +261,28 @@ def test_matrix_pages_show_every_facility_once_with_the_exact_total(app, make, l
 @pytest.mark.parametrize("query", [
     "page=-1", "page=0", "page=abc", "page=99999999999999999999999", "page=3", "page=1.5",
     "type=spaceship", "months=7", "months=-3", "overdue=maybe", "q=" + "%E3%81%82" * 500,
-    "page=2&page=x", "type=nursery&type=", "q=%00",
+    "page=2&page=x", "type=nursery&type=", "q=%00", "q=%E6%9C%AA%00%01",
 ])
 def test_matrix_odd_parameters_give_a_page_not_an_error(app, centre_world, login_as, query):
     login_as(centre_world["caseworker"])
     page = app.get("/centre/submissions?" + query)
     assert page.status_int == 200
     assert page.html.select_one("p.matrix-total") is not None
+
+
+def test_matrix_help_page_is_linked_and_renders(app, centre_world, login_as):
+    login_as(centre_world["caseworker"])
+    page = app.get("/centre/submissions")
+    help_page = page.click(href="/help/matrix")
+    assert help_page.html.select_one("h1").get_text() == "月次報告の提出状況を見る"
+    assert "/help/matrix" in app.get("/help/index").text
+
+
+def test_matrix_filter_parameters_round_trip():
+    from webapp.reports.matrix import MatrixFilter
+
+    assert MatrixFilter.from_params({}).is_default
+    assert MatrixFilter.from_params({"q": " 未\x00提出 \t園 "}).q == "未提出 園"
+    parsed = MatrixFilter.from_params({"type": "nursery", "overdue": "1", "q": "桜", "months": "12"})
+    assert parsed.to_params() == {"type": "nursery", "overdue": "1", "q": "桜", "months": "12"}
+    assert MatrixFilter.from_params(parsed.to_params()) == parsed

@@ -104,7 +104,8 @@ class MatrixFilter:
         return cls(
             facility_type=FacilityType(type_value) if type_value in FacilityType._value2member_map_ else None,
             overdue_only=one("overdue") in ("1", "yes", "on"),
-            q=" ".join(one("q").split())[:Q_MAX],
+            # Control characters dropped: PostgreSQL refuses NUL in a text parameter (a 500, not a filter).
+            q=" ".join("".join(ch for ch in one("q") if ch.isprintable() or ch.isspace()).split())[:Q_MAX],
             months=int(months) if months in {str(m) for m in MONTH_CHOICES} else DEFAULT_MONTHS,
         )
 
