@@ -224,6 +224,8 @@ def test_matrix_filters_by_type_overdue_and_name(app, ranked_world, login_as, no
     assert facility_names(app.get("/centre/submissions", {"type": "elementary", "overdue": "1"})) == [
         "え超過二人小学校", "う超過一人小学校"]
     assert facility_names(app.get("/centre/submissions", {"q": "未提出"})) == ["い未提出小学校"]
+    code = ranked_world["complete"].code  # by code too, in either case
+    assert facility_names(app.get("/centre/submissions", {"q": code.lower()})) == ["あ完了園"]
     empty = app.get("/centre/submissions", {"q": "100%_"})  # LIKE wildcards are literal
     assert facility_names(empty) == [] and "この条件に当てはまる施設はありません。" in empty.text
     # The default page offers no reset.

@@ -214,8 +214,8 @@ class SubmissionMatrixService:
             if filters.facility_type is not None:
                 stmt = stmt.where(Facility.facility_type == filters.facility_type)
             if filters.q:
-                stmt = stmt.where(sa.or_(Facility.name.contains(filters.q, autoescape=True),
-                                         Facility.code.contains(filters.q, autoescape=True)))
+                stmt = stmt.where(sa.or_(Facility.name.icontains(filters.q, autoescape=True),
+                                         Facility.code.icontains(filters.q, autoescape=True)))
             facilities = [(facility_id, name) for facility_id, name in self.db.execute(stmt)]
 
         def rank(facility_id: int) -> int:
