@@ -77,10 +77,50 @@ def test_report_form_and_matrix_fit_a_tablet(new_page):
 
     centre = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
     log_in(centre, "cw-setagaya-1")
-    centre.goto("/centre/submissions")
+    centre.goto("/centre/submissions?months=12")
     # Twelve months do not fit in 768px: the table scrolls in its own box, the page does not.
     assert centre.locator(".table-scroll table").is_visible()
     assert centre.evaluate(OVERFLOW) <= 0, "matrix page overflows at 768px"
+
+
+# Per matrix page at 768px: the narrowest facility-name cell and status word, in units of the
+# font size, how many lines the status words take, the smallest cell link, and the first column's position.
+MATRIX_LAYOUT = """() => {
+  const em = el => parseFloat(getComputedStyle(el).fontSize);
+  const names = [...document.querySelectorAll('table.matrix tbody th')];
+  const flags = [...document.querySelectorAll('table.matrix td b')];
+  const links = [...document.querySelectorAll('table.matrix td a')].map(a => a.getBoundingClientRect());
+  const lineHeight = el => parseFloat(getComputedStyle(el).lineHeight) || em(el) * 1.6;
+  return {
+    rows: names.length,
+    nameEms: Math.min(...names.map(th => th.getBoundingClientRect().width / em(th))),
+    flagLines: Math.max(0, ...flags.map(b => Math.round(b.getBoundingClientRect().height / lineHeight(b)))),
+    flags: flags.length,
+    linkMin: Math.min(...links.map(r => Math.min(r.width, r.height))),
+    sticky: names.length ? getComputedStyle(names[0]).position : '',
+    scrolls: (() => { const box = document.querySelector('.table-scroll');
+                      return box ? box.scrollWidth > box.clientWidth : false; })(),
+  };
+}"""
+
+
+@pytest.mark.req("F-UI")
+@pytest.mark.parametrize("query", ["", "?months=12"])
+def test_matrix_reads_on_a_tablet(new_page, query):
+    page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    log_in(page, "cw-setagaya-1")
+    assert page.goto("/centre/submissions" + query).status == 200
+    assert page.evaluate(OVERFLOW) <= 0, "matrix page overflows at 768px"
+    layout = page.evaluate(MATRIX_LAYOUT)
+    assert layout["rows"] > 0, layout
+    # Facility names wrap by words in a column several characters wide, never one character a line.
+    assert layout["nameEms"] > 4, layout
+    # 「期限超過」「完了」 stay on one line (not 「期限超/過」).
+    assert layout["flags"] > 0 and layout["flagLines"] == 1, layout
+    assert layout["linkMin"] >= 24, layout
+    if layout["scrolls"]:
+        # The table scrolls in its own box: the facility column stays in view.
+        assert layout["sticky"] == "sticky", layout
 
 
 # Checkboxes, buttons and page links of the review queue, and the review buttons of a report.

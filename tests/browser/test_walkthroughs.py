@@ -21,7 +21,7 @@ COUNT_POINTER = """window.__pointer = 0;
 
 REQUIRED_FLOWS = {
     "facility": {"facility-attendance", "facility-monthly", "facility-urgent", "facility-messages"},
-    "caseworker": {"caseworker-dashboard", "caseworker-acknowledge", "caseworker-bulk-acknowledge",
+    "caseworker": {"caseworker-dashboard", "caseworker-submissions", "caseworker-acknowledge", "caseworker-bulk-acknowledge",
                    "caseworker-return", "caseworker-alerts", "caseworker-export"},
     "admin": {"admin-accounts", "admin-import", "admin-notices", "admin-logs"},
     "auditor": {"auditor-logs"},

@@ -14,11 +14,17 @@ SEPTEMBER, OCTOBER, NOVEMBER = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.dat
 
 
 def cell(page, facility, period_label):
-    """The matrix cell of ``facility`` for e.g. "2026年10月" (found through its link text)."""
-    for link in page.html.select("table.matrix td a"):
-        if f"（{facility.name} {period_label}）" in link.get_text():
-            return link.find_parent("td")
+    """The matrix cell of ``facility`` for e.g. "2026年10月" (found through the row and column headers)."""
+    headers = [th.get_text().replace("\n", "") for th in page.html.select("table.matrix thead th")]
+    column = next(i for i, text in enumerate(headers) if text.startswith(period_label))
+    for row in page.html.select("table.matrix tbody tr"):
+        if row.select_one("th").get_text().startswith(facility.name + " "):
+            return row.select("td")[column - 1]
     return None
+
+
+def facility_names(page) -> list[str]:
+    return [th.get_text().rsplit(" ", 1)[0] for th in page.html.select("table.matrix tbody th")]
 
 
 @pytest.fixture
@@ -46,24 +52,26 @@ def test_overdue_cells_are_marked_only_after_the_deadline(app, centre_world, log
     page = app.get("/centre/submissions")
     october = cell(page, late, "2026年10月")
     assert "1/3" in october.get_text()
-    assert "overdue" not in october["class"] and "期限超過" not in october.get_text()
+    assert "o" not in october.get("class", []) and "期限超過" not in october.get_text()
     headers = [th.get_text() for th in page.html.select("table.matrix thead th")]
-    assert "2026年10月" in headers[-1].replace("\n", "")  # 12 months ending at the current period
-    assert len(headers) == 1 + 12
+    assert "2026年10月" in headers[-1].replace("\n", "")  # 6 months ending at the current period
+    assert len(headers) == 1 + 6
+    headers = app.get("/centre/submissions?months=12").html.select("table.matrix thead th")
+    assert len(headers) == 1 + 12 and headers[1].get_text().startswith("2025年11月")
 
     # 2026-11-11: past the deadline, the incomplete facility is flagged in text, not colour only.
     clock.set(dt.datetime(2026, 11, 11, 9, 0, tzinfo=JST))
     login_as(centre_world["caseworker"])
     page = app.get("/centre/submissions")
     october = cell(page, late, "2026年10月")
-    assert "overdue" in october["class"] and "期限超過" in october.get_text()
+    assert october["class"] == ["o"] and "期限超過" in october.get_text()
     complete = cell(page, done, "2026年10月")
-    assert "2/2" in complete.get_text() and "overdue" not in complete["class"]
+    assert "2/2" in complete.get_text() and complete["class"] == ["c"] and "完了" in complete.get_text()
     # The facility to chase is listed first.
     assert page.html.select("table.matrix tbody th")[0].get_text().startswith("遅れ小学校")
     # A month whose deadline is still ahead is never overdue.
     november = cell(page, late, "2026年11月")
-    assert "overdue" not in november["class"]
+    assert "o" not in november.get("class", [])
 
 
 @pytest.mark.req("F-DASH")
@@ -149,3 +157,134 @@ def test_facility_period_page_query_count_does_not_grow_with_children(app, make,
         assert len(page.html.select("tbody tr")) == children
         counts.append(len(statements))
     assert counts[0] > 0 and counts[0] == counts[1], counts
+
+
+# --- Order, filters, paging, scope (issue 18 item 6). Dates come from ``now``. ---
+
+
+def matrix_months(now):
+    """(previous, current): the month before the current period (its deadline has passed) and the current one."""
+    from webapp.reports.periods import add_months, current_period
+
+    current = current_period(now.date(), 10)
+    return add_months(current, -1), current
+
+
+@pytest.fixture
+def ranked_world(make, now):
+    """A centre with a complete, an incomplete and two overdue facilities, named against the expected order."""
+    previous, current = matrix_months(now)
+    centre = make.centre()
+    author = make.account("caseworker", centre=centre)
+
+    def facility(name, reported: dict, children=2, **kw):
+        made = make.facility(centre=centre, name=name, **kw)
+        for n in range(children):
+            child = make.child(facility=made, monitoring_start=previous)
+            for period, count in reported.items():
+                if n < count:
+                    make.report(child, period, author=author)
+        return made
+
+    world = {
+        "complete": facility("あ完了園", {previous: 2, current: 2}, facility_type="nursery"),
+        "incomplete": facility("い未提出小学校", {previous: 2, current: 1}),
+        "overdue_one": facility("う超過一人小学校", {previous: 1, current: 2}),
+        "overdue_two": facility("え超過二人小学校", {previous: 0, current: 0}),
+    }
+    other = make.centre()
+    world["foreign"] = make.facility(centre=other, name="え超過よそ小学校")
+    make.child(facility=world["foreign"], monitoring_start=previous)  # overdue, but another centre's
+    world["caseworker"] = make.account("caseworker", centre=centre)
+    return world
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.date_sensitive
+def test_matrix_lists_overdue_then_incomplete_then_complete(app, ranked_world, login_as, now):
+    login_as(ranked_world["caseworker"])
+    page = app.get("/centre/submissions")
+    assert facility_names(page) == ["え超過二人小学校", "う超過一人小学校", "い未提出小学校", "あ完了園"]
+    assert "4施設（うち期限超過2施設）" in page.text
+    # Another centre's facility is never shown, whatever the filters.
+    assert "よそ" not in page.text
+    assert facility_names(app.get("/centre/submissions", {"q": "よそ"})) == []
+    assert "え超過よそ小学校" not in facility_names(app.get("/centre/submissions", {"overdue": "1", "months": "12"}))
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.date_sensitive
+def test_matrix_filters_by_type_overdue_and_name(app, ranked_world, login_as, now):
+    login_as(ranked_world["caseworker"])
+    page = app.get("/centre/submissions", {"overdue": "1"})
+    assert facility_names(page) == ["え超過二人小学校", "う超過一人小学校"]
+    assert page.html.select_one("#filter-overdue").has_attr("checked")
+    assert page.html.select_one("a.button[href$='/centre/submissions']").get_text() == "条件をクリア"
+    assert facility_names(app.get("/centre/submissions", {"type": "nursery"})) == ["あ完了園"]
+    assert facility_names(app.get("/centre/submissions", {"type": "elementary", "overdue": "1"})) == [
+        "え超過二人小学校", "う超過一人小学校"]
+    assert facility_names(app.get("/centre/submissions", {"q": "未提出"})) == ["い未提出小学校"]
+    code = ranked_world["complete"].code  # by code too, in either case
+    assert facility_names(app.get("/centre/submissions", {"q": code.lower()})) == ["あ完了園"]
+    empty = app.get("/centre/submissions", {"q": "100%_"})  # LIKE wildcards are literal
+    assert facility_names(empty) == [] and "この条件に当てはまる施設はありません。" in empty.text
+    # The default page offers no reset.
+    assert "条件をクリア" not in app.get("/centre/submissions").text
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.date_sensitive
+def test_matrix_pages_show_every_facility_once_with_the_exact_total(app, make, login_as, now):
+    previous, _current = matrix_months(now)
+    centre = make.centre()
+    nurseries = {make.facility(centre=centre, name=f"保育園{n:02d}", facility_type="nursery").name
+                 for n in range(53)}
+    for facility in centre.facilities:
+        make.child(facility=facility, monitoring_start=previous)
+    make.child(facility=make.facility(centre=centre, name="ほかの小学校"), monitoring_start=previous)
+    login_as(make.account("caseworker", centre=centre))
+
+    page = app.get("/centre/submissions", {"type": "nursery", "months": "3"})
+    seen = []
+    while True:
+        assert "53施設（うち期限超過53施設）" in page.text
+        assert len(page.html.select("table.matrix thead th")) == 1 + 3  # the filters survive paging
+        seen += facility_names(page)
+        following = page.html.select_one(".pager a[rel=next]")
+        if following is None:
+            break
+        assert "type=nursery" in following["href"] and "months=3" in following["href"]
+        page = app.get(following["href"])
+    assert len(seen) == 53 and set(seen) == nurseries
+    assert "1〜50件目を表示" in app.get("/centre/submissions", {"type": "nursery"}).text
+
+
+@pytest.mark.req("F-DASH")
+@pytest.mark.parametrize("query", [
+    "page=-1", "page=0", "page=abc", "page=99999999999999999999999", "page=3", "page=1.5",
+    "type=spaceship", "months=7", "months=-3", "overdue=maybe", "q=" + "%E3%81%82" * 500,
+    "page=2&page=x", "type=nursery&type=", "q=%00", "q=%E6%9C%AA%00%01",
+])
+def test_matrix_odd_parameters_give_a_page_not_an_error(app, centre_world, login_as, query):
+    login_as(centre_world["caseworker"])
+    page = app.get("/centre/submissions?" + query)
+    assert page.status_int == 200
+    assert page.html.select_one("p.matrix-total") is not None
+
+
+def test_matrix_help_page_is_linked_and_renders(app, centre_world, login_as):
+    login_as(centre_world["caseworker"])
+    page = app.get("/centre/submissions")
+    help_page = page.click(href="/help/matrix")
+    assert help_page.html.select_one("h1").get_text() == "月次報告の提出状況を見る"
+    assert "/help/matrix" in app.get("/help/index").text
+
+
+def test_matrix_filter_parameters_round_trip():
+    from webapp.reports.matrix import MatrixFilter
+
+    assert MatrixFilter.from_params({}).is_default
+    assert MatrixFilter.from_params({"q": " 未\x00提出 \t園 "}).q == "未提出 園"
+    parsed = MatrixFilter.from_params({"type": "nursery", "overdue": "1", "q": "桜", "months": "12"})
+    assert parsed.to_params() == {"type": "nursery", "overdue": "1", "q": "桜", "months": "12"}
+    assert MatrixFilter.from_params(parsed.to_params()) == parsed

@@ -249,4 +249,38 @@ EXPORT = Flow(
     ),
 )
 
-FLOWS = (DASHBOARD, ACKNOWLEDGE, BULK, RETURN, ALERTS, EXPORT)
+# --- submission matrix ------------------------------------------------------------------------
+
+def see_matrix(page, run):
+    assert page.get_by_role("heading", name="月次報告の提出状況").is_visible()
+    assert "施設（うち期限超過" in page.locator(".matrix-total").inner_text()
+    assert page.locator("table.matrix tbody tr").count() >= 1
+
+
+def filter_overdue(page, run):
+    page.get_by_label("期限超過のみ").check()
+    click_and_wait(page, page.locator(".matrix-filters").get_by_role("button", name="絞り込む"))
+    assert "overdue=1" in page.url
+    assert page.locator("table.matrix tbody tr").count() >= 1
+    assert page.locator("table.matrix td.o").count() >= 1
+
+
+def open_overdue_cell(page, run):
+    click_and_wait(page, page.locator("table.matrix td.o a").first)
+    assert page.locator("tbody tr").count() >= 1
+
+
+SUBMISSIONS = Flow(
+    slug="caseworker-submissions", role="caseworker", login=LOGIN,
+    title="月次報告の提出状況を見る（期限超過の施設）",
+    summary="施設ごと・月ごとの提出状況を、催促が必要な施設から順に見て、期限を過ぎても揃っていない施設の児童を確かめます。",
+    steps=login_steps(LOGIN, "ログインすると提出状況の画面が開きます。「対応が必要なもの」の下に、施設ごと・月ごとの提出状況の表があります。", keyboard=False) + (
+        Step("matrix", "各欄は「提出済の人数／報告が必要な人数」です。期限超過のある施設、期限前でまだ揃っていない施設、すべて揃った施設の順に、50施設ずつ並びます。初期設定では直近6か月を表示します。",
+             see_matrix),
+        Step("overdue", "「期限超過のみ」にチェックを入れて「絞り込む」を押すと、催促が必要な施設だけになります。施設の種類や施設名でも絞り込めます。",
+             filter_overdue),
+        Step("facility", "「期限超過」の欄を押すと、その施設のその月の児童ごとの提出状況が開きます。", open_overdue_cell),
+    ),
+)
+
+FLOWS = (DASHBOARD, SUBMISSIONS, ACKNOWLEDGE, BULK, RETURN, ALERTS, EXPORT)

@@ -1,7 +1,9 @@
 """The caseworker's facility × month submission matrix (F-DASH).
 
-Counted entirely in SQL: one aggregate query for every cell, one query for the
-facilities' names. The number of statements does not grow with the number of
+Counted entirely in SQL: one aggregate query for every cell of the months shown
+(scoped, restricted to those months before grouping), one query for the
+facilities' names and types (filtered), ranked and paged from those two; then
+the page's facilities. The number of statements does not grow with the number of
 facilities or children (a functional test pins this), which matters at ward
 scale (~500 facilities, ~5,000 children).
 
@@ -14,16 +16,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
 
 import sqlalchemy as sa
 
 from webapp.children.models import Child
 from webapp.children.scope import Scope
-from webapp.organisations.models import Facility
+from webapp.organisations.models import Facility, FacilityType
 from webapp.reports.models import MonthlyReport, ReportStatus
 from webapp.reports.periods import deadline, is_overdue, last_day
 
 COUNTED_AS_SUBMITTED = (ReportStatus.SUBMITTED, ReportStatus.ACKNOWLEDGED)
+PER_PAGE = 50
+MONTH_CHOICES = (3, 6, 12)
+DEFAULT_MONTHS = 6  # the months a caseworker chases; 12 on request (issue 19: a fraction of the markup)
+Q_MAX = 100
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Cell:
 class MatrixRow:
     facility: Facility
     cells: list[Cell | None]  # None: no child of this facility was due that month
+    rank: int = 2  # 0 overdue, 1 incomplete (a month still open), 2 complete
 
     @property
     def overdue_count(self) -> int:
@@ -53,6 +61,70 @@ class Matrix:
     periods: list[dt.date]
     deadlines: list[dt.date]
     rows: list[MatrixRow]
+
+
+@dataclasses.dataclass(frozen=True)
+class MatrixPage:
+    matrix: Matrix
+    total: int  # facilities matching the filters, on every page
+    number: int
+    per_page: int
+    overdue_total: int  # of ``total``, facilities with an overdue month
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return min(self.number * self.per_page, self.total)
+
+
+@dataclasses.dataclass(frozen=True)
+class MatrixFilter:
+    """The matrix's GET parameters. Unknown or malformed values fall back to the defaults."""
+
+    facility_type: FacilityType | None = None
+    overdue_only: bool = False
+    q: str = ""
+    months: int = DEFAULT_MONTHS
+
+    @classmethod
+    def from_params(cls, params) -> MatrixFilter:
+        def one(key):
+            value = params.get(key, "")
+            return value if isinstance(value, str) else ""
+
+        type_value = one("type")
+        months = one("months")
+        return cls(
+            facility_type=FacilityType(type_value) if type_value in FacilityType._value2member_map_ else None,
+            overdue_only=one("overdue") in ("1", "yes", "on"),
+            # Control characters dropped: PostgreSQL refuses NUL in a text parameter (a 500, not a filter).
+            q=" ".join("".join(ch for ch in one("q") if ch.isprintable() or ch.isspace()).split())[:Q_MAX],
+            months=int(months) if months in {str(m) for m in MONTH_CHOICES} else DEFAULT_MONTHS,
+        )
+
+    def to_params(self) -> dict[str, str]:
+        """Only what differs from the defaults, so links stay short."""
+        params = {}
+        if self.facility_type is not None:
+            params["type"] = self.facility_type.value
+        if self.overdue_only:
+            params["overdue"] = "1"
+        if self.q:
+            params["q"] = self.q
+        if self.months != DEFAULT_MONTHS:
+            params["months"] = str(self.months)
+        return params
+
+    @property
+    def is_default(self) -> bool:
+        return not self.to_params()
 
 
 def _months_table(periods: list[dt.date]):
@@ -109,27 +181,70 @@ class SubmissionMatrixService:
         return result
 
     def build(self, scope: Scope, periods: list[dt.date], today: dt.date, deadline_day: int) -> Matrix:
+        """Every facility in scope, in chasing order (one page holding them all)."""
+        return self.page(scope, periods, today, deadline_day, MatrixFilter(), 1, per_page=None).matrix
+
+    def page(self, scope: Scope, periods: list[dt.date], today: dt.date, deadline_day: int,
+             filters: MatrixFilter, number: int, per_page: int | None = PER_PAGE) -> MatrixPage:
+        """One page of facilities, most urgent first: two statements whatever the size.
+
+        The aggregate (:meth:`counts`) is scoped and restricted to ``periods``
+        before it groups, so a facility's rank only depends on the months shown.
+        Rank: 0 overdue (most children missing past a deadline first, then most
+        overdue months), 1 incomplete (a month still open is not all in), 2
+        complete; then the name. ``number`` past the last page shows the last page.
+        """
         counts = self.counts(scope, periods)
-        facility_ids = {facility_id for facility_id, _period in counts}
-        facilities = []
-        if facility_ids:
-            facilities = list(
-                self.db.scalars(
-                    sa.select(Facility).where(Facility.id.in_(facility_ids)).order_by(Facility.code, Facility.id)
-                )
-            )
+        overdue_months = [is_overdue(period, today, deadline_day) for period in periods]
+        index = {period: i for i, period in enumerate(periods)}
+        summary: dict[int, list[int]] = {}  # facility id -> [missing past deadline, overdue months, open missing]
+        for (facility_id, period), (due, submitted) in counts.items():
+            entry = summary.setdefault(facility_id, [0, 0, 0])
+            missing = max(0, due - submitted)
+            if not missing:
+                continue
+            if overdue_months[index[period]]:
+                entry[0] += missing
+                entry[1] += 1
+            else:
+                entry[2] += missing
+        facilities: list[tuple[int, str]] = []
+        if summary:
+            stmt = sa.select(Facility.id, Facility.name).where(Facility.id.in_(summary))
+            if filters.facility_type is not None:
+                stmt = stmt.where(Facility.facility_type == filters.facility_type)
+            if filters.q:
+                stmt = stmt.where(sa.or_(Facility.name.icontains(filters.q, autoescape=True),
+                                         Facility.code.icontains(filters.q, autoescape=True)))
+            facilities = [(facility_id, name) for facility_id, name in self.db.execute(stmt)]
+
+        def rank(facility_id: int) -> int:
+            missing_overdue, _months, missing_open = summary[facility_id]
+            return 0 if missing_overdue else 1 if missing_open else 2
+
+        if filters.overdue_only:
+            facilities = [f for f in facilities if rank(f[0]) == 0]
+        facilities.sort(key=lambda f: (rank(f[0]), -summary[f[0]][0], -summary[f[0]][1], f[1], f[0]))
+        total = len(facilities)
+        overdue_total = sum(1 for f in facilities if rank(f[0]) == 0)
+        size = per_page or max(total, 1)
+        pages = max(1, math.ceil(total / size))
+        number = min(max(number, 1), pages)
+        shown = facilities[(number - 1) * size: number * size]
+        by_id = {}
+        if shown:
+            by_id = {facility.id: facility for facility in self.db.scalars(
+                sa.select(Facility).where(Facility.id.in_([f[0] for f in shown])))}
         rows = []
-        for facility in facilities:
+        for facility_id, _name in shown:
             cells: list[Cell | None] = []
-            for period in periods:
-                found = counts.get((facility.id, period))
+            for period, past_deadline in zip(periods, overdue_months):
+                found = counts.get((facility_id, period))
                 if found is None:
                     cells.append(None)
                     continue
                 due, submitted = found
-                overdue = submitted < due and is_overdue(period, today, deadline_day)
-                cells.append(Cell(period, due, submitted, overdue))
-            rows.append(MatrixRow(facility, cells))
-        # Facilities with overdue months first: they are the ones to chase.
-        rows.sort(key=lambda row: row.overdue_count == 0)
-        return Matrix(periods, [deadline(p, deadline_day) for p in periods], rows)
+                cells.append(Cell(period, due, submitted, submitted < due and past_deadline))
+            rows.append(MatrixRow(by_id[facility_id], cells, rank(facility_id)))
+        matrix = Matrix(periods, [deadline(p, deadline_day) for p in periods], rows)
+        return MatrixPage(matrix, total, number, size, overdue_total)

@@ -27,7 +27,9 @@ from webapp.reports.forms import (
     validate_report,
     validate_return_comment,
 )
-from webapp.reports.matrix import SubmissionMatrixService
+from webapp.organisations.models import FacilityType
+from webapp.organisations.services import page_number
+from webapp.reports.matrix import MONTH_CHOICES, MatrixFilter, SubmissionMatrixService
 from webapp.reports.models import ABSENCE_REASONS, FamilyContact, ReportStatus
 from webapp.reports.queue import QueueFilter
 from webapp.reports.queue_views import queue_service
@@ -44,9 +46,6 @@ from webapp.reports.services import (
     latest_submitted_version,
     latest_version,
 )
-
-MATRIX_MONTHS = 12
-
 
 def _deadline_day(request) -> int:
     return periods.deadline_day_setting(request.registry.settings)
@@ -261,9 +260,17 @@ def centre_matrix(request):
     today = request.clock.today()
     day = _deadline_day(request)
     current = periods.current_period(today, day)
-    months = periods.months_ending(current, MATRIX_MONTHS)
-    matrix = SubmissionMatrixService(request.db).build(scope_for(request), months, today, day)
-    return {"matrix": matrix, "current": current, "today": today}
+    filters = MatrixFilter.from_params(request.GET)
+    months = periods.months_ending(current, filters.months)
+    page = SubmissionMatrixService(request.db).page(
+        scope_for(request), months, today, day, filters, page_number(request.GET.get("page")))
+    query = filters.to_params()
+    return {
+        "matrix": page.matrix, "page": page, "filters": filters, "query": query,
+        "current": current, "today": today,
+        "type_options": list(FacilityType), "month_choices": MONTH_CHOICES,
+        "page_url": lambda n: request.route_url("centre.matrix", _query={**query, "page": n}),
+    }
 
 
 @view_config(route_name="centre.facility_period", permission=Permission.REPORTS_REVIEW,
