@@ -26,7 +26,9 @@ def run(node, out: Path) -> tuple[str, int]:
         ssh += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"]
     target = f"{node.data.get('ssh_user', 'root')}@{node.address}"
     sudo = "sudo " if node.data.get("_sudo") else ""
-    cmd = (f"{sudo}lynis audit system --quiet --no-colors --report-file /root/lynis-report.dat"
+    # Idle CPU and I/O priority: the audit runs on live hosts and must not
+    # starve what it audits (keepalived's checks timed out under it in the lab).
+    cmd = (f"{sudo}nice -n 19 ionice -c 3 lynis audit system --quiet --no-colors --report-file /root/lynis-report.dat"
            f" --logfile /root/lynis.log >/dev/null 2>&1; {sudo}cat /root/lynis-report.dat")
     try:
         r = subprocess.run(ssh + [target, cmd], capture_output=True, text=True, timeout=TIMEOUT_S)
