@@ -125,3 +125,12 @@ def test_another_facilitys_child_stays_out_of_reach(app, make, login_as):
     make.attendance(other, day(1))
     login_as(make.account("facility"))
     app.get(edit_url(other), status=404)
+
+
+@pytest.mark.req("F-MONTHLY", "F-HELP")
+def test_the_form_links_the_help_page_that_explains_the_prefill(app, world, login_as):
+    login_as(world["staff"])
+    page = app.get(edit_url(world["child"]))
+    help_page = page.click(href="/help/monthly_report")
+    assert "日々の出欠から自動入力しました" in help_page.text
+    assert "報告 18日 / 日々の記録 17日" in help_page.text
