@@ -44,8 +44,6 @@ import datetime as dt
 import sqlalchemy as sa
 
 from webapp.alerts.streaks import Attendance
-from webapp.closed_days import calendar_for
-from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.reports import periods
 
 # webapp.attendance.models.AbsenceReason values -> report fields.
@@ -134,21 +132,27 @@ def compute(calendar, child, facility_id: int, period: dt.date, entries) -> Dail
     return DailyCounts(counts, len(open_days) - len(seen), without_reason, ignored)
 
 
-def daily_counts(request, child, facility_id: int, period: dt.date) -> DailyCounts | None:
-    """The month's counts from the daily record, or None when the child has no entry in it."""
-    last = period.replace(day=periods.days_in_month(period))
-    entries = request.db.execute(
-        sa.select(_ENTRIES.c.day, _ENTRIES.c.status, _ENTRIES.c.absence_reason).where(
-            _ENTRIES.c.child_id == child.id,
-            _ENTRIES.c.facility_id == facility_id,
-            _ENTRIES.c.day >= period,
-            _ENTRIES.c.day <= last,
-        )
-    ).all()
-    if not entries:
-        return None
-    calendar = calendar_for(request.registry, DbFacilityDays(request.db))
-    return compute(calendar, child, facility_id, period, entries)
+class DailyRecordService:
+    """Takes the session and a calendar factory (called only when there are entries: it reads the facility)."""
+
+    def __init__(self, db, calendar_factory):
+        self.db = db
+        self.calendar_factory = calendar_factory
+
+    def counts(self, child, facility_id: int, period: dt.date) -> DailyCounts | None:
+        """The month's counts from the daily record, or None when the child has no entry in it."""
+        last = period.replace(day=periods.days_in_month(period))
+        entries = self.db.execute(
+            sa.select(_ENTRIES.c.day, _ENTRIES.c.status, _ENTRIES.c.absence_reason).where(
+                _ENTRIES.c.child_id == child.id,
+                _ENTRIES.c.facility_id == facility_id,
+                _ENTRIES.c.day >= period,
+                _ENTRIES.c.day <= last,
+            )
+        ).all()
+        if not entries:
+            return None
+        return compute(self.calendar_factory(), child, facility_id, period, entries)
 
 
 def differences(values, daily: DailyCounts | None) -> list[Difference]:

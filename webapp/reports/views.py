@@ -15,6 +15,8 @@ from pyramid.view import view_config
 
 from webapp.authz import Permission, Role
 from webapp.children.scope import scope_for
+from webapp.closed_days import calendar_for
+from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.forms import FormErrors
 from webapp.i18n import _
 from webapp.reports import export, from_attendance, periods
@@ -93,6 +95,11 @@ def facility_period(request):
     }
 
 
+def _daily_record(request) -> from_attendance.DailyRecordService:
+    return from_attendance.DailyRecordService(
+        request.db, lambda: calendar_for(request.registry, DbFacilityDays(request.db)))
+
+
 def _edit_context(request, child, period, report, values, errors, **extra):
     returned = last_return(report) if report is not None and report.status == ReportStatus.RETURNED else None
     context = {
@@ -134,7 +141,7 @@ def report_edit_form(request):
         return HTTPSeeOther(request.route_url("report.detail", report_id=report.id))
     version = latest_version(report) if report else None
     values = form_values_from_version(version)
-    daily = from_attendance.daily_counts(request, child, report.facility_id if report else child.facility_id, period)
+    daily = _daily_record(request).counts(child, report.facility_id if report else child.facility_id, period)
     prefilled = False
     if version is None and daily is not None:
         # No draft yet: start from the daily record. A saved draft is never overwritten.
@@ -180,7 +187,7 @@ def _detail_context(request, report, *, errors=None, comment="", filters=None):
     is_facility = request.account.role == Role.FACILITY
     # The centre acts on what was submitted; the facility sees its own latest work.
     shown = latest_version(report) if is_facility else (latest_submitted_version(report) or latest_version(report))
-    daily = from_attendance.daily_counts(request, report.child, report.facility_id, report.period)
+    daily = _daily_record(request).counts(report.child, report.facility_id, report.period)
     return {
         "daily": daily,
         "differences": from_attendance.differences(shown, daily),
