@@ -5,7 +5,9 @@ the child has at least one ``AttendanceEntry`` at the report's facility in the
 month. Then the report form starts with the computed counts (only when no draft
 exists: a saved draft is never overwritten), and report pages show where the
 submitted numbers differ from the daily record. Without entries nothing
-changes: the empty form, no note.
+changes: the empty form, no note. The note compares with the daily record as
+it is when the page is rendered (nothing is stored): a later correction of a
+daily entry shows up on an already submitted report.
 
 The computation, over the facility's open days (closed-day calendar) that fall
 inside the child's monitoring period within the month:
