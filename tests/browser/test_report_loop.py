@@ -189,7 +189,11 @@ def test_the_whole_loop_works_without_javascript(new_page, server):
     facility.locator(f"a.button[href$='/children/{child_id}']").click()
     facility.wait_for_load_state()
     form_url = facility.url
-    for name, value in {"days_expected": "19", "days_attended": "19", "days_absent": "0"}.items():
+    # Every count is typed: a child with daily attendance this month starts with the computed counts.
+    counts = {"days_expected": "19", "days_attended": "19", "days_absent": "0", "late_count": "0",
+              "early_leave_count": "0", "absent_illness": "0", "absent_family": "0", "absent_bereavement": "0",
+              "absent_suspension": "0", "absent_unknown": "0", "absent_other": "0"}
+    for name, value in counts.items():
         facility.locator(f"#{name}").fill(value)
     facility.locator("#nothing_special").check()
     facility.get_by_role("button", name="提出").click()

@@ -15,9 +15,11 @@ from pyramid.view import view_config
 
 from webapp.authz import Permission, Role
 from webapp.children.scope import scope_for
+from webapp.closed_days import calendar_for
+from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.forms import FormErrors
 from webapp.i18n import _
-from webapp.reports import export, periods
+from webapp.reports import export, from_attendance, periods
 from webapp.reports.forms import (
     CONDITION_MAX,
     COMMENT_MAX,
@@ -93,6 +95,11 @@ def facility_period(request):
     }
 
 
+def _daily_record(request) -> from_attendance.DailyRecordService:
+    return from_attendance.DailyRecordService(
+        request.db, lambda: calendar_for(request.registry, DbFacilityDays(request.db)))
+
+
 def _edit_context(request, child, period, report, values, errors, **extra):
     returned = last_return(report) if report is not None and report.status == ReportStatus.RETURNED else None
     context = {
@@ -108,6 +115,9 @@ def _edit_context(request, child, period, report, values, errors, **extra):
         "reasons": ABSENCE_REASONS,
         "contacts": list(FamilyContact),
         "condition_max": CONDITION_MAX,
+        "daily": None,
+        "prefilled": False,
+        "differences": [],
     }
     context.update(extra)
     return context
@@ -129,8 +139,16 @@ def report_edit_form(request):
     _scope, _service, child, period, report = _child_and_report(request)
     if not is_editable(report):
         return HTTPSeeOther(request.route_url("report.detail", report_id=report.id))
-    values = form_values_from_version(latest_version(report) if report else None)
-    return _edit_context(request, child, period, report, values, FormErrors())
+    version = latest_version(report) if report else None
+    values = form_values_from_version(version)
+    daily = _daily_record(request).counts(child, report.facility_id if report else child.facility_id, period)
+    prefilled = False
+    if version is None and daily is not None:
+        # No draft yet: start from the daily record. A saved draft is never overwritten.
+        values.update(daily.form_values())
+        prefilled = True
+    return _edit_context(request, child, period, report, values, FormErrors(), daily=daily, prefilled=prefilled,
+                         differences=[] if prefilled else from_attendance.differences(version, daily))
 
 
 @view_config(route_name="facility.report_edit", permission=Permission.REPORTS_ENTER,
@@ -169,7 +187,10 @@ def _detail_context(request, report, *, errors=None, comment="", filters=None):
     is_facility = request.account.role == Role.FACILITY
     # The centre acts on what was submitted; the facility sees its own latest work.
     shown = latest_version(report) if is_facility else (latest_submitted_version(report) or latest_version(report))
+    daily = _daily_record(request).counts(report.child, report.facility_id, report.period)
     return {
+        "daily": daily,
+        "differences": from_attendance.differences(shown, daily),
         "report": report,
         "child": report.child,
         "version": shown,

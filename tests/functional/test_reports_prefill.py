@@ -1,0 +1,136 @@
+"""The monthly report prefilled from the daily attendance, and the note where they differ (issue #18, F-MONTHLY)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from tests.functional.test_reports_loop import PERIOD, edit_url, world  # noqa: F401 (fixture)
+from webapp.reports.models import MonthlyReport, ReportStatus
+
+# October 2026 for an elementary school: 22 weekdays, minus スポーツの日 (Mon 12 Oct) = 21 open days.
+OCT = dt.date(2026, 10, 1)
+
+
+def day(n):
+    return dt.date(2026, 10, n)
+
+
+def values(page):
+    form = page.forms[1]
+    return {name: form[name].value for name in (
+        "days_expected", "days_attended", "days_absent", "late_count", "early_leave_count", "absent_illness",
+        "absent_family", "absent_bereavement", "absent_suspension", "absent_unknown", "absent_other")}
+
+
+@pytest.fixture
+def recorded(make, world):
+    """A child with entries on some of October's open days, one of each status and reason."""
+    child = world["child"]
+    make.attendance(child, day(1))  # present
+    make.attendance(child, day(2), "late")
+    make.attendance(child, day(5), "left_early")
+    for n, reason in ((6, "illness"), (7, "family"), (8, "bereavement"), (9, "unknown"), (13, "other")):
+        make.attendance(child, day(n), "absent", absence_reason=reason)
+    make.attendance(child, day(14), "absent")  # no reason: counted as absent, in no reason
+    make.attendance(child, day(11), "present")  # Sunday: not an open day, ignored
+    make.attendance(child, day(12), "present")  # スポーツの日: ignored
+    return child
+
+
+@pytest.mark.req("F-MONTHLY", "F-DAILY")
+def test_form_starts_from_the_daily_record_with_a_note(app, world, recorded, login_as):
+    login_as(world["staff"])
+    page = app.get(edit_url(recorded))
+    assert values(page) == {
+        "days_expected": "21", "days_attended": "3", "days_absent": "6", "late_count": "1",
+        "early_leave_count": "1", "absent_illness": "1", "absent_family": "1", "absent_bereavement": "1",
+        "absent_suspension": "0", "absent_unknown": "1", "absent_other": "1",
+    }
+    # 21 open days, 9 entered on them.
+    assert "日々の出欠から自動入力しました（未入力の日 12日）" in page.html.select_one("#daily-prefill").get_text()
+    assert "理由が未入力の欠席が1日あります。" in page.text
+    assert page.html.select_one("#daily-differences") is None
+
+
+@pytest.mark.req("F-MONTHLY", "F-DAILY")
+def test_monitoring_from_mid_month_counts_only_its_open_days(app, make, world, login_as):
+    child = make.child(facility=world["facility"], monitoring_start=day(15))
+    make.attendance(child, day(14), "absent", absence_reason="illness")  # before monitoring: ignored
+    for n in (15, 16, 19):
+        make.attendance(child, day(n))
+    login_as(world["staff"])
+    page = app.get(edit_url(child))
+    # Open days 15, 16, 19-23, 26-30.
+    assert values(page)["days_expected"] == "12"
+    assert values(page)["days_attended"] == "3"
+    assert values(page)["days_absent"] == "0"
+    assert "未入力の日 9日" in page.text
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_no_daily_entries_leave_the_form_empty_without_a_note(app, world, login_as):
+    login_as(world["staff"])
+    page = app.get(edit_url(world["child"]))
+    assert values(page)["days_expected"] == ""
+    assert values(page)["days_attended"] == ""
+    assert page.html.select_one("#daily-prefill") is None
+    assert page.html.select_one("#daily-differences") is None
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_a_saved_draft_is_not_overwritten(app, make, world, recorded, login_as):
+    make.report(recorded, OCT, status="draft", author=world["staff"], days_expected=20, days_attended=0)
+    login_as(world["staff"])
+    page = app.get(edit_url(recorded))
+    assert values(page)["days_expected"] == "20"
+    assert values(page)["days_attended"] == "0"
+    assert page.html.select_one("#daily-prefill") is None
+    # The draft differs from the daily record: said so.
+    note = page.html.select_one("#daily-differences").get_text()
+    assert "出席すべき日数: 報告 20日 / 日々の記録 21日" in note
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_edited_prefill_submits_and_both_sides_see_the_difference(app, db, world, recorded, login_as):
+    login_as(world["staff"])
+    form = app.get(edit_url(recorded)).forms[1]
+    # The facility knows better: the 12 days not entered were all attended, and the unreasoned absence was illness.
+    form["days_attended"] = "15"
+    form["absent_illness"] = "2"
+    form["family_contact"] = "partial"
+    form["nothing_special"] = True
+    response = form.submit("action", value="submit")
+    assert response.status_int == 303
+    report = db.scalar(sa.select(MonthlyReport).where(MonthlyReport.child_id == recorded.id))
+    assert report.status == ReportStatus.SUBMITTED
+
+    expected = ["出席日数: 報告 15日 / 日々の記録 3日", "病気・けが: 報告 2日 / 日々の記録 1日"]
+    page = app.get(f"/reports/{report.id}")
+    note = page.html.select_one("#daily-differences").get_text()
+    assert all(line in note for line in expected)
+    assert "出席すべき日数" not in note
+
+    login_as(world["caseworker"])
+    page = app.get(f"/reports/{report.id}")
+    note = page.html.select_one("#daily-differences").get_text()
+    assert all(line in note for line in expected)
+
+
+@pytest.mark.req("F-MONTHLY", "S-WEB")
+def test_another_facilitys_child_stays_out_of_reach(app, make, login_as):
+    other = make.child()
+    make.attendance(other, day(1))
+    login_as(make.account("facility"))
+    app.get(edit_url(other), status=404)
+
+
+@pytest.mark.req("F-MONTHLY", "F-HELP")
+def test_the_form_links_the_help_page_that_explains_the_prefill(app, world, login_as):
+    login_as(world["staff"])
+    page = app.get(edit_url(world["child"]))
+    help_page = page.click(href="/help/monthly_report")
+    assert "日々の出欠から自動入力しました" in help_page.text
+    assert "報告 18日 / 日々の記録 17日" in help_page.text
