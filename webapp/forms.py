@@ -100,3 +100,15 @@ class Validator:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def query_text(params, key: str) -> str:
+    """One filter parameter as text: missing, or not text (an uploaded file in a
+    POST), reads as "". List filters ignore what they cannot read."""
+    value = params.get(key, "")
+    return value if isinstance(value, str) else ""
+
+
+def enum_member(enum_cls, value: str):
+    """The member of ``enum_cls`` whose value is ``value``, or None."""
+    return enum_cls(value) if value in enum_cls._value2member_map_ else None

@@ -22,7 +22,9 @@ import sqlalchemy as sa
 
 from webapp.children.models import Child
 from webapp.children.scope import Scope
+from webapp.forms import enum_member, query_text
 from webapp.organisations.models import Facility, FacilityType
+from webapp.organisations.services import Page
 from webapp.reports.models import MonthlyReport, ReportStatus
 from webapp.reports.periods import deadline, is_overdue, last_day
 
@@ -63,25 +65,16 @@ class Matrix:
     rows: list[MatrixRow]
 
 
-@dataclasses.dataclass(frozen=True)
-class MatrixPage:
-    matrix: Matrix
-    total: int  # facilities matching the filters, on every page
-    number: int
-    per_page: int
-    overdue_total: int  # of ``total``, facilities with an overdue month
+@dataclasses.dataclass
+class MatrixPage(Page):
+    """A page of the matrix: ``items`` is the Matrix of this page's facilities;
+    ``total`` counts the facilities matching the filters on every page."""
+
+    overdue_total: int = 0  # of ``total``, facilities with an overdue month
 
     @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def first_index(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return min(self.number * self.per_page, self.total)
+    def matrix(self) -> Matrix:
+        return self.items
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,13 +89,12 @@ class MatrixFilter:
     @classmethod
     def from_params(cls, params) -> MatrixFilter:
         def one(key):
-            value = params.get(key, "")
-            return value if isinstance(value, str) else ""
+            return query_text(params, key)
 
         type_value = one("type")
         months = one("months")
         return cls(
-            facility_type=FacilityType(type_value) if type_value in FacilityType._value2member_map_ else None,
+            facility_type=enum_member(FacilityType, type_value),
             overdue_only=one("overdue") in ("1", "yes", "on"),
             # Control characters dropped: PostgreSQL refuses NUL in a text parameter (a 500, not a filter).
             q=" ".join("".join(ch for ch in one("q") if ch.isprintable() or ch.isspace()).split())[:Q_MAX],

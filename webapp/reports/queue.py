@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from webapp.children.scope import Scope
+from webapp.forms import enum_member, query_text
 from webapp.organisations.models import Facility, FacilityType
 from webapp.organisations.services import Page
 from webapp.reports.periods import format_period, parse_period
@@ -72,15 +73,14 @@ class QueueFilter:
     @classmethod
     def from_params(cls, params) -> QueueFilter:
         def one(key):
-            value = params.get(key, "")
-            return value if isinstance(value, str) else ""
+            return query_text(params, key)
 
         type_value = one("type")
         concern = one("concern")
         sort = one("sort")
         return cls(
             facility_id=_small_int(one("facility")),
-            facility_type=FacilityType(type_value) if type_value in FacilityType._value2member_map_ else None,
+            facility_type=enum_member(FacilityType, type_value),
             period=parse_period(one("month")) if one("month") else None,
             concern=concern if concern in ("yes", "no") else "",
             returned=one("returned") == "yes",
