@@ -27,7 +27,8 @@ def includeme(config):
     config.add_route("logs.auth", "/logs/auth")
     config.add_route("logs.changes", "/logs/changes")
 
-    # Facility staff: the month's report list and the report form
+    # Facility staff: the home (today's to-do), the month's report list and the report form
+    config.add_route("facility.today", "/today")
     config.add_route("facility.period", "/reports/period/{period}")
     config.add_route("facility.report_edit", "/reports/period/{period}/children/{child_id:\\d+}")
 

@@ -39,7 +39,7 @@ def healthz(request):
 def home(request):
     role = request.account.role
     if role == Role.FACILITY:
-        return HTTPSeeOther(request.route_url("facility.period", period="current"))
+        return HTTPSeeOther(request.route_url("facility.today"))
     if role == Role.CASEWORKER:
         return HTTPSeeOther(request.route_url("centre.matrix"))
     if role == Role.ADMIN:

@@ -72,6 +72,7 @@ PINNED_ROUTES = {
     "logs.access": "/logs/access",
     "logs.auth": "/logs/auth",
     "logs.changes": "/logs/changes",
+    "facility.today": "/today",
     "facility.period": "/reports/period/{period}",
     "facility.report_edit": "/reports/period/{period}/children/{child_id:\\d+}",
     "report.detail": "/reports/{report_id:\\d+}",

@@ -32,6 +32,7 @@ ROUTE_LABELS = {
     "logs.access": _("アクセスログ"),
     "logs.auth": _("認証ログ"),
     "logs.changes": _("変更記録"),
+    "facility.today": _("今日やること（施設のホーム）"),
     "facility.period": _("月次報告の一覧"),
     "facility.report_edit": _("月次報告の入力"),
     "report.detail": _("月次報告の表示"),
