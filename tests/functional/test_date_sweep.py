@@ -78,7 +78,7 @@ def get_ok(app, path):
 def main_pages(account, today: dt.date) -> list[str]:
     day = today.isoformat()
     if account.role == Role.FACILITY:
-        return ["/", "/reports/period/current", "/attendance",
+        return ["/", "/today", "/reports/period/current", "/attendance",
                 f"/attendance/facilities/{account.facility_id}/{day}", "/urgent", "/messages", "/notices"]
     if account.role == Role.CASEWORKER:
         return ["/", "/centre/review", "/centre/submissions", "/alerts", "/urgent", "/messages"]
