@@ -273,3 +273,15 @@ def test_the_page_costs_the_same_queries_for_many_children(app, make, db, world,
     page = app.get("/today")
     assert "差し戻された報告 25件" in section(page, "returned")
     assert many == few, (few, many)
+
+
+def test_help_explains_the_home_and_the_home_links_to_it(app, world, login_as):
+    login_as(world["staff"])
+    page = app.get("/today")
+    help_link = page.html.find("a", string="この画面の見方")
+    assert help_link["href"].endswith("/help/today")
+    help_page = app.get(help_link["href"])
+    assert help_page.html.select_one("h1").get_text() == "今日やること（施設のホーム）"
+    assert "今日やることはありません" in help_page.text and "報告一覧へ" in help_page.text
+    index = app.get("/help/index")
+    assert index.html.find("a", string="今日やること（施設のホーム）")["href"].endswith("/help/today")
