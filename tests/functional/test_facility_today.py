@@ -285,3 +285,18 @@ def test_help_explains_the_home_and_the_home_links_to_it(app, world, login_as):
     assert "今日やることはありません" in help_page.text and "報告一覧へ" in help_page.text
     index = app.get("/help/index")
     assert index.html.find("a", string="今日やること（施設のホーム）")["href"].endswith("/help/today")
+
+
+def test_the_one_day_calendar_reads_only_the_closures_covering_that_day(make, db, world):
+    """The home's calendar does not read years of closures (DbFacilityDays(only_day=...))."""
+    from webapp.closed_days.facility_days import DbFacilityDays
+
+    facility, staff = world["facility"], world["staff"]
+    day = dt.date(2026, 11, 26)
+    for year in range(2020, 2026):  # summer breaks of past years
+        make._add(FacilityClosure(facility_id=facility.id, starts_on=dt.date(year, 7, 20), ends_on=dt.date(year, 8, 31),
+                                  kind=ClosureKind.CLOSED, label=f"{year}年夏休み", created_by_id=staff.id))
+    make._add(FacilityClosure(facility_id=facility.id, starts_on=day, ends_on=day, kind=ClosureKind.CLOSED,
+                              label="開校記念日", created_by_id=staff.id))
+    assert [c.reason for c in DbFacilityDays(db, only_day=day).closures(facility.id)] == ["開校記念日"]
+    assert len(DbFacilityDays(db).closures(facility.id)) == 7
