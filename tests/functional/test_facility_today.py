@@ -108,7 +108,7 @@ def test_each_item_with_its_count_and_link(app, make, db, world, login_as, now):
     make.attendance(kids[0], today)
     # Reports of the current month: one returned (with the centre's reason), one draft,
     # one submitted, one not started.
-    report = returned(make, db, kids[0], period, "遅刻の回数をもう一度ご確認ください。", world["caseworker"])
+    returned(make, db, kids[0], period, "遅刻の回数をもう一度ご確認ください。", world["caseworker"])
     make.report(kids[1], period, status="draft")
     make.report(kids[2], period, status="submitted")
     unread_message(make, db, kids[1], world["caseworker"])
@@ -150,7 +150,6 @@ def test_each_item_with_its_count_and_link(app, make, db, world, login_as, now):
     app.get(notice_link["href"])
     assert "未読はありません" in section(app.get("/today"), "unread").split("区からのお知らせ")[1]
     assert db.scalar(sa.select(sa.func.count()).select_from(NoticeRead)) == 1
-    assert report.id  # the report exists for the link above
 
 
 @pytest.mark.date_sensitive
