@@ -105,6 +105,15 @@ def walk_url():
 
 
 @pytest.fixture(scope="session")
+def tablet_walk_url():
+    """The walkthroughs again at tablet size need data of their own (each walk uses up what it acts on)."""
+    from webapp.manuals.demo_server import demo_server
+
+    with demo_server(clock=CLOCK) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -155,7 +155,8 @@ def report_edit_form(request):
              renderer="reports/edit.html", request_method="POST")
 def report_edit_submit(request):
     scope, service, child, period, report = _child_and_report(request)
-    submit = request.POST.get("action") == "submit"
+    action = request.POST.get("action")
+    submit = action in ("submit", "submit_next")
     raw = raw_form_values(request.POST)
     values, errors = validate_report(request.POST, days_in_month=periods.days_in_month(period), submit=submit)
     if errors:
@@ -173,11 +174,27 @@ def report_edit_submit(request):
         current = service.find(scope, child.id, period)
         return _edit_context(request, child, period, current, raw, FormErrors(_form=error.message),
                              conflict=isinstance(error, EditConflict))
+    if action == "submit_next":
+        return _next_report_or_list(request, scope, service, child, period)
     if submit:
         return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period),
                                               _query={"done": "submitted"}))
     return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
                                           child_id=child.id, _query={"done": "saved"}))
+
+
+def _next_report_or_list(request, scope, service, child, period):
+    """「提出して次へ」: the form of the next child in the month's list (its order) whose report is
+    still to do (none, a draft, or returned), wrapping round to the top; the list when none is left."""
+    rows = [row for row in service.due_rows(scope, period, facility_id=child.facility_id)
+            if row.child.id == child.id or row.report is None or is_editable(row.report)]
+    position = next((n for n, row in enumerate(rows) if row.child.id == child.id), -1)
+    following = [row for row in rows[position + 1:] + rows[:max(position, 0)] if row.child.id != child.id]
+    if not following:
+        return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period),
+                                              _query={"done": "submitted_all"}))
+    return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
+                                          child_id=following[0].child.id, _query={"done": "submitted_next"}))
 
 
 # --- A report, its versions, and the centre's decision --------------------------
