@@ -164,7 +164,11 @@ def fill_report_form(user: User) -> None:
 
 def monthly(user: User, facts: dict) -> str:
     page = user.page
-    open_month_list(user)
+    in_order = page.locator("main a", has_text="未提出の報告を順に入力する")
+    if user.has(in_order):
+        user.click(in_order.first)
+    else:
+        open_month_list(user)
     submitted = 0
     while submitted < facts["children"]:
         if not user.has(page.locator("#days_expected")):

@@ -191,3 +191,29 @@ def test_submit_and_next_with_errors_stays_on_the_form_keeping_what_was_typed(ap
     response = form.submit("action", value="submit_next", status=400)
     assert response.forms[1]["days_attended"].value == "abc"
     assert response.forms[1]["days_expected"].value == "21"
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_enter_in_order_starts_at_the_first_report_still_to_do(app, make, world, login_as):
+    facility = world["facility"]
+    done, draft = (make.child(facility=facility, family_name_kana=kana, given_name_kana="") for kana in ("あ", "い"))
+    make.report(done, OCT)
+    make.report(draft, OCT, status="draft")
+    login_as(world["staff"])
+    listing = app.get(f"/reports/period/{PERIOD}")
+    link = listing.html.find("a", string="未提出の報告を順に入力する")
+    assert link["href"].endswith(f"/reports/period/{PERIOD}/next")
+    assert "残り2件" in link.parent.get_text()
+    assert app.get(link["href"]).location.endswith(edit_url(draft))
+    # Nothing left to do: the list, and no link on it.
+    make.report(world["child"], OCT)
+    make.db.query(MonthlyReport).filter(MonthlyReport.child_id == draft.id).update({"status": ReportStatus.SUBMITTED})
+    assert app.get(f"/reports/period/{PERIOD}/next").location.endswith(f"/reports/period/{PERIOD}")
+    assert app.get(f"/reports/period/{PERIOD}").html.find("a", string="未提出の報告を順に入力する") is None
+
+
+def test_enter_in_order_refuses_a_bad_month_and_other_roles(app, make, world, login_as):
+    login_as(world["staff"])
+    app.get("/reports/period/2026-13/next", status=404)
+    login_as(world["caseworker"])
+    assert app.get(f"/reports/period/{PERIOD}/next", expect_errors=True).status_int in (403, 404)

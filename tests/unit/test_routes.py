@@ -75,6 +75,7 @@ PINNED_ROUTES = {
     "facility.today": "/today",
     "facility.period": "/reports/period/{period}",
     "facility.report_edit": "/reports/period/{period}/children/{child_id:\\d+}",
+    "facility.report_next": "/reports/period/{period}/next",
     "report.detail": "/reports/{report_id:\\d+}",
     "report.version": "/reports/{report_id:\\d+}/versions/{number:\\d+}",
     "report.acknowledge": "/reports/{report_id:\\d+}/acknowledge",

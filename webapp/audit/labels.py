@@ -35,6 +35,7 @@ ROUTE_LABELS = {
     "facility.today": _("今日やること（施設のホーム）"),
     "facility.period": _("月次報告の一覧"),
     "facility.report_edit": _("月次報告の入力"),
+    "facility.report_next": _("月次報告を順に入力（次の未提出へ）"),
     "report.detail": _("月次報告の表示"),
     "report.version": _("月次報告の過去の版"),
     "report.acknowledge": _("月次報告の確認"),

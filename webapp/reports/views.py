@@ -92,6 +92,7 @@ def facility_period(request):
         "previous": periods.add_months(period, -1),
         "next": periods.add_months(period, 1),
         "current": periods.current_period(today, day),
+        "to_do": sum(1 for row in rows if row.report is None or is_editable(row.report)),
     }
 
 
@@ -183,18 +184,36 @@ def report_edit_submit(request):
                                           child_id=child.id, _query={"done": "saved"}))
 
 
+def _still_to_do(rows, after_child_id: int | None = None):
+    """The first row still to do (no report, a draft, or returned) in the month's list order;
+    with ``after_child_id``, the first after that child's row, wrapping round to the top."""
+    position = next((n for n, row in enumerate(rows) if row.child.id == after_child_id), -1)
+    for row in rows[position + 1:] + rows[:max(position, 0)]:
+        if row.child.id != after_child_id and (row.report is None or is_editable(row.report)):
+            return row
+    return None
+
+
 def _next_report_or_list(request, scope, service, child, period):
-    """「提出して次へ」: the form of the next child in the month's list (its order) whose report is
-    still to do (none, a draft, or returned), wrapping round to the top; the list when none is left."""
-    rows = [row for row in service.due_rows(scope, period, facility_id=child.facility_id)
-            if row.child.id == child.id or row.report is None or is_editable(row.report)]
-    position = next((n for n, row in enumerate(rows) if row.child.id == child.id), -1)
-    following = [row for row in rows[position + 1:] + rows[:max(position, 0)] if row.child.id != child.id]
-    if not following:
+    """「提出して次へ」: the next child's form still to do, or the list when none is left."""
+    rows = service.due_rows(scope, period, facility_id=child.facility_id)
+    following = _still_to_do(rows, after_child_id=child.id)
+    if following is None:
         return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period),
                                               _query={"done": "submitted_all"}))
     return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
-                                          child_id=following[0].child.id, _query={"done": "submitted_next"}))
+                                          child_id=following.child.id, _query={"done": "submitted_next"}))
+
+
+@view_config(route_name="facility.report_next", permission=Permission.REPORTS_ENTER, request_method="GET")
+def facility_report_next(request):
+    """「未提出の報告を順に入力する」: the month's first report still to do, else the month's list."""
+    period = _period(request, allow_current=True)
+    first = _still_to_do(ReportService(request.db).due_rows(scope_for(request), period))
+    if first is None or not periods.has_started(period, request.clock.today()):
+        return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period)))
+    return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
+                                          child_id=first.child.id))
 
 
 # --- A report, its versions, and the centre's decision --------------------------
