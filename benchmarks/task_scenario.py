@@ -9,6 +9,8 @@ It prints one JSON object: the logins and the ids the tasks start from. The app'
 clock for the run is ``CLOCK`` (a Tuesday, school open, November's reports due on
 the 10th), so the scenario never depends on the day it is run:
 
+Every child is watched from 1 November, so November is the only month due.
+
 - facility ``bench-school``: 35 children in one class (3年1組), every open day of
   November recorded, 2 children absent one day each (contact made), no November
   report yet; today's attendance not entered;
@@ -65,7 +67,7 @@ def build(db) -> dict:
     kana = "あいうえおかきくけこさしすせそたちつてとなにぬねのはひふへほまみむめも"
     children = [make.child(facility=school, family_name="見守", given_name=f"児童{n:02d}",
                            family_name_kana="みまもり", given_name_kana=kana[n] * 2,
-                           grade=Grade.ES3, class_name="1組") for n in range(35)]
+                           grade=Grade.ES3, class_name="1組", monitoring_start=PERIOD) for n in range(35)]
     absent = {children[4].id: NOVEMBER_OPEN_DAYS[5], children[20].id: NOVEMBER_OPEN_DAYS[12]}
     for child in children:
         for day in NOVEMBER_OPEN_DAYS:
@@ -79,7 +81,8 @@ def build(db) -> dict:
     make.account("caseworker", login="bench-centre", centre=centre)
     facilities = [make.facility(centre=centre, name=f"ベンチ第{n + 1}小学校") for n in range(5)]
     for n in range(50):
-        child = make.child(facility=facilities[n % 5], given_name=f"確認{n:02d}", grade=Grade.ES4)
+        child = make.child(facility=facilities[n % 5], given_name=f"確認{n:02d}", grade=Grade.ES4,
+                           monitoring_start=PERIOD)
         content = {}
         if n in (7, 31):
             content = {"condition": "朝食をとらずに登校することが続いている。", "nothing_special": False}
@@ -90,7 +93,7 @@ def build(db) -> dict:
         make.report(child, PERIOD, **content)
     db.query(MonthlyReport).filter(MonthlyReport.period == PERIOD).update({"submitted_at": SUBMITTED_AT})
 
-    streak_child = make.child(facility=facilities[0], given_name="欠席続", grade=Grade.ES2)
+    streak_child = make.child(facility=facilities[0], given_name="欠席続", grade=Grade.ES2, monitoring_start=PERIOD)
     for day in NOVEMBER_OPEN_DAYS:
         if day < STREAK_DAYS[0]:
             make.attendance(streak_child, day, recorder=admin)
