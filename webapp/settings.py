@@ -55,8 +55,12 @@ DEFAULTS: dict[str, str] = {
     "mimamori.smtp_timeout_seconds": "10",
     "mimamori.mail_from": "noreply@localhost",
     "mimamori.mail_from_name": "見守り",
-    # The address users reach the application at; links in emails start with it.
+    # The address users reach the application at; links in emails start with it,
+    # and forms are accepted only from its origin (webapp.csrf).
     "mimamori.public_url": "https://localhost",
+    # Further origins whose forms are accepted (space-separated URLs), e.g. a
+    # second name of the same site; the Host header is never trusted for this.
+    "mimamori.trusted_origins": "",
     # Retries: after 1, 2, 4 … minutes, at most 6 hours apart; failed after 12 attempts (about a day).
     "mimamori.mail_max_attempts": "12",
     "mimamori.mail_retry_base_seconds": "60",
@@ -98,6 +102,7 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "MIMAMORI_SMTP_PASSWORD": "mimamori.smtp_password",
     "MIMAMORI_MAIL_FROM": "mimamori.mail_from",
     "MIMAMORI_PUBLIC_URL": "mimamori.public_url",
+    "MIMAMORI_TRUSTED_ORIGINS": "mimamori.trusted_origins",
     # A test or demo server on another day (webapp.clock); never set in production.
     "MIMAMORI_CLOCK": "mimamori.clock",
 }

@@ -15,6 +15,7 @@ from webapp.accounts.second_factor import SecondFactorService
 from webapp.accounts.services import AuthenticationService, LoginAttempt, SessionService
 from webapp.audit.events import AuthEventLog, AuthEventType
 from webapp.authz import Permission, Role
+from webapp.csrf import origin_of
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
 from webapp.security import SESSION_COOKIE
@@ -151,8 +152,23 @@ def notfound(exc, request):
 @exception_view_config(BadCSRFToken, renderer="errors/csrf.html")
 @exception_view_config(BadCSRFOrigin, renderer="errors/csrf.html")
 def bad_csrf(exc, request):
-    request.response.status = 400
-    return {}
+    """403: a form from an old page, another session or another site (webapp.csrf).
+
+    Nothing was saved. The page says so and how to get the typed text back;
+    it never re-offers the submitted values, or a forged post would become a
+    one-click button on our own site.
+    """
+    log.info("CSRF refusal on %s %s: %s", request.method, request.path, exc)
+    request.response.status = 403
+    return {"back": _same_origin_referrer(request)}
+
+
+def _same_origin_referrer(request) -> str | None:
+    """The page the form was on, if it was one of ours: the link to open it afresh."""
+    referrer = request.referrer
+    if referrer and origin_of(referrer) in request.registry["csrf.trusted_origins"]:
+        return referrer
+    return None
 
 
 @exception_view_config(sa.exc.OperationalError, renderer="errors/unavailable.html")
