@@ -15,6 +15,7 @@ from pyramid.tweens import EXCVIEW
 
 from webapp.accounts.second_factor import SecondFactorService, required_roles
 from webapp.accounts.services import AuthenticationService, LoginPolicy, PasswordService, SessionService
+from webapp.accounts.throttle import AddressThrottle
 from webapp.audit.events import AuthEventType, FailureReason, record_after_request
 from webapp.authz import Permission, Role, role_has
 from webapp.csrf import NEW_SESSION_TOKEN, SessionBoundCSRFStoragePolicy, origin_checked_view, trusted_origins
@@ -151,8 +152,12 @@ def includeme(config):
     policy = LoginPolicy(
         lockout_threshold=int(settings["mimamori.lockout_threshold"]),
         lockout_duration=dt.timedelta(minutes=int(settings["mimamori.lockout_minutes"])),
-        address_threshold=int(settings["mimamori.address_failure_threshold"]),
-        address_window=dt.timedelta(minutes=int(settings["mimamori.address_failure_window_minutes"])),
+        address=AddressThrottle(
+            logins=int(settings["mimamori.address_throttle_logins"]),
+            window=dt.timedelta(minutes=int(settings["mimamori.address_throttle_window_minutes"])),
+            base_delay=dt.timedelta(seconds=int(settings["mimamori.address_throttle_base_seconds"])),
+            max_delay=dt.timedelta(seconds=int(settings["mimamori.address_throttle_max_seconds"])),
+        ),
     )
     config.register_service_factory(
         lambda _ctx, request: AuthenticationService(request.db, passwords, request.clock, policy),

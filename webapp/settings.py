@@ -31,9 +31,14 @@ DEFAULTS: dict[str, str] = {
     # Lockout after this many consecutive wrong passwords, for this long (S-AUTH).
     "mimamori.lockout_threshold": "5",
     "mimamori.lockout_minutes": "15",
-    # Refuse an address after this many failed logins (any accounts) in the window.
-    "mimamori.address_failure_threshold": "20",
-    "mimamori.address_failure_window_minutes": "15",
+    # An address from which this many different login IDs failed within the
+    # window must wait before each further attempt: base seconds, doubling with
+    # every further ID, at most max seconds (webapp.accounts.throttle). Never a
+    # lock: colleagues behind one address are not shut out by one person's typos.
+    "mimamori.address_throttle_logins": "10",
+    "mimamori.address_throttle_window_minutes": "60",
+    "mimamori.address_throttle_base_seconds": "2",
+    "mimamori.address_throttle_max_seconds": "300",
     # Roles that must use a second factor (TOTP); they are sent to enrol right
     # after their first login. Facility staff may enrol but need not (S-AUTH).
     "mimamori.second_factor_roles": "admin caseworker",
