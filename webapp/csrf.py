@@ -32,7 +32,7 @@ from pyramid.exceptions import BadCSRFOrigin
 from pyramid.interfaces import ICSRFStoragePolicy
 from zope.interface import implementer
 
-from webapp.settings import as_list
+from webapp.settings import SettingsError, as_list
 
 PRE_LOGIN_COOKIE = "mimamori_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
@@ -110,7 +110,7 @@ def trusted_origins(settings) -> frozenset[str]:
     urls = [settings["mimamori.public_url"], *as_list(settings.get("mimamori.trusted_origins", ""))]
     origins = {origin_of(url) for url in urls}
     if None in origins:
-        raise ValueError(f"mimamori.public_url and mimamori.trusted_origins must be http(s) URLs, got {urls!r}")
+        raise SettingsError(f"mimamori.public_url and mimamori.trusted_origins must be http(s) URLs, got {urls!r}")
     return frozenset(origins)
 
 

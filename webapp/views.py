@@ -136,6 +136,8 @@ def logout(request):
     response = HTTPSeeOther(request.route_url("login"))
     request.response = response
     forget(request)
+    # A fresh pre-login token too: nothing from before this logout works after it.
+    new_csrf_token(request)
     return response
 
 

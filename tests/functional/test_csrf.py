@@ -10,6 +10,7 @@ from webtest import TestApp
 
 from tests.conftest import login
 from webapp.csrf import origin_of, trusted_origins
+from webapp.settings import SettingsError
 
 pytestmark = pytest.mark.req("S-WEB")
 
@@ -148,5 +149,5 @@ def test_trusted_origins_come_from_settings_only():
                 "mimamori.trusted_origins": "http://127.0.0.1:6543 https://alt.example.jp/"}
     assert trusted_origins(settings) == {"https://mimamori.example.jp", "http://127.0.0.1:6543",
                                          "https://alt.example.jp"}
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingsError):
         trusted_origins({"mimamori.public_url": "mimamori.example.jp"})
