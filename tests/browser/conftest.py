@@ -66,6 +66,8 @@ def server(tmp_path_factory):
         "mimamori.secure_cookies = false\n"
         # No phone in CI: no role is forced to enrol a second factor.
         "mimamori.second_factor_roles =\n"
+        # Forms are accepted only from the server's own origin (webapp.csrf).
+        f"mimamori.public_url = http://127.0.0.1:{port}\n"
         + (f"mimamori.clock = {CLOCK}\n" if CLOCK else "")
         + "\n[server:main]\n"
         "use = egg:waitress#main\n"
