@@ -49,6 +49,7 @@ def ini_text(database: pathlib.Path, port: int) -> str:
             f"sqlalchemy.url = sqlite:///{database}\n"
             "mimamori.secure_cookies = false\nmimamori.second_factor_roles =\nmimamori.mail = null\n"
             f"mimamori.clock = {CLOCK}\n"
+            f"mimamori.public_url = http://127.0.0.1:{port}\n"
             f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n")
 
 
