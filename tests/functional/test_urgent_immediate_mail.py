@@ -73,6 +73,35 @@ def test_the_centres_email_is_sent_right_after_the_report_is_committed(real_app)
     assert wait_for(sent)
 
 
+@pytest.mark.req("F-URGENT", "F-NOTIFY")
+def test_the_facilitys_email_about_an_answer_is_sent_right_after_the_commit(real_app):
+    app, sessions = real_app
+    with sessions.begin() as session:
+        make = Factory(session)
+        centre = make.centre()
+        facility = make.facility(centre=centre)
+        child = make.child(facility=facility)
+        caseworker = make.account("caseworker", centre=centre)
+        staff = make.account("facility", facility=facility, email="school@city.example.jp")
+        session.expunge_all()
+    login(app, staff)
+    form = app.get("/urgent/new").forms["urgent-form"]
+    form["child"], form["category"], form["description"] = str(child.id), "not_seen", "3日間姿が見えない。"
+    page = form.submit(status=303)
+    login(app, caseworker)
+    page = app.get(page.location).forms["acknowledge-form"].submit().follow()
+    form = page.forms["respond-form"]
+    form["response"], form["shared"] = "家庭訪問します。", True
+    form.submit(status=303)
+
+    def sent():
+        with sessions() as session:
+            return session.scalars(sa.select(OutboxMessage.status).where(
+                OutboxMessage.template == "urgent_answered")).all() == [MailStatus.SENT]
+
+    assert wait_for(sent)
+
+
 def test_nothing_is_sent_when_the_transaction_did_not_commit():
     started = []
     after_commit_hook(False, engine=None, mail_settings=None, clock=None, start=started.append)
