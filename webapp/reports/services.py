@@ -24,7 +24,7 @@ from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.db import utcnow
 from webapp.i18n import _
-from webapp.mail.recipients import facility_addresses
+from webapp.accounts.addresses import facility_addresses
 from webapp.organisations.models import Facility
 from webapp.reports.models import (
     CONTENT_FIELDS,

@@ -19,7 +19,7 @@ from webapp.authz import Role
 from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.i18n import _
-from webapp.mail.recipients import caseworker_addresses, facility_addresses
+from webapp.accounts.addresses import caseworker_addresses, facility_addresses
 from webapp.urgent.models import OPEN_STATUSES, UrgentReport, UrgentResponse, UrgentStatus
 from webapp.urgent.scope import urgent_clause
 

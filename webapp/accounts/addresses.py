@@ -1,5 +1,6 @@
 """Who gets an email: the addresses of an organisation's active accounts (F-NOTIFY).
 
+In the accounts area because it reads accounts (mail sits below accounts, DESIGN.md §13).
 Accounts without an address, inactive accounts and addresses that would not
 pass :func:`check_address` (stored before validation existed) are left out:
 those people see the news in the application only, and a bad address never
