@@ -18,6 +18,16 @@ _PASSWORD_HASH = TEST_PASSWORDS.hash(PASSWORD)
 _counter = itertools.count(1)
 
 
+class FakeOutbox:
+    """Stands in for webapp.mail.services.MailOutbox in service tests: keeps what was queued."""
+
+    def __init__(self):
+        self.queued = []
+
+    def enqueue(self, recipient, template, **params):
+        self.queued.append((recipient, template, params))
+
+
 class Factory:
     def __init__(self, db):
         self.db = db

@@ -70,6 +70,18 @@ def test_facility_accounts_belong_to_their_facility_and_caseworkers_to_centres(d
     assert {e.organisation for e in logins if e.role == Role.CASEWORKER} == set(db.scalars(sa.select(Centre.name)))
 
 
+@pytest.mark.req("F-NOTIFY")
+def test_every_demo_account_has_an_example_address_the_outbox_accepts(db, logins):
+    from webapp.mail.services import check_address
+
+    accounts = db.scalars(sa.select(Account)).all()
+    # One each, at the reserved example domain only, so demo mail can never reach a real person.
+    assert {a.email for a in accounts} == {f"{a.login}@example.jp" for a in accounts}
+    assert len({a.email for a in accounts}) == len(accounts)
+    for account in accounts:
+        assert check_address(account.email) == account.email
+
+
 def test_describe_logins_names_every_role_and_the_password(logins):
     text = demo.describe_logins(logins)
     assert demo.DEMO_PASSWORD in text

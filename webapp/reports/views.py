@@ -19,6 +19,7 @@ from webapp.closed_days import calendar_for
 from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.forms import FormErrors
 from webapp.i18n import _
+from webapp.mail.services import MailOutbox
 from webapp.reports import export, from_attendance, periods
 from webapp.reports.forms import (
     CONDITION_MAX,
@@ -301,7 +302,7 @@ def report_return(request):
         request.response.status = 400
         return _detail_context(request, report, errors=errors, comment=raw_comment)
     try:
-        ReportService(request.db).return_report(report, request.account, comment)
+        ReportService(request.db, request.find_service(MailOutbox)).return_report(report, request.account, comment)
     except ReportError as error:
         request.response.status = 409
         return _detail_context(request, report, errors=FormErrors(_form=error.message), comment=raw_comment)
