@@ -90,7 +90,7 @@ def test_three_absent_open_days_across_a_holiday_raise_one_warning_and_a_second_
     result = world.sweep()
 
     [alert] = world.alerts(child)
-    assert (alert.kind, alert.streak_id, alert.signal_day) == (SignalKind.WARNING, dt.date(2026, 11, 20),
+    assert (alert.kind, alert.streak_id, alert.signal_day) == (SignalKind.CAUTION, dt.date(2026, 11, 20),
                                                                dt.date(2026, 11, 25))
     assert (alert.streak_length, alert.current_length, alert.status) == (3, 3, AlertStatus.OPEN)
     assert alert.facility_id == world.facility.id and alert.raised_at is not None
@@ -118,7 +118,7 @@ def test_the_streak_grows_the_open_alert_and_reaching_seven_raises_the_alert_onc
     world.sweep()
 
     kinds = [(a.kind, a.streak_id, a.streak_length) for a in world.alerts(child)]
-    assert kinds == [(SignalKind.WARNING, dt.date(2026, 11, 17), 3), (SignalKind.ALERT, dt.date(2026, 11, 17), 7)]
+    assert kinds == [(SignalKind.CAUTION, dt.date(2026, 11, 17), 3), (SignalKind.ACTION, dt.date(2026, 11, 17), 7)]
     assert world.alerts(child)[0].current_length == 7
 
 
@@ -131,7 +131,7 @@ def test_thresholds_come_from_settings(world):
 
     world.sweep(warning=2, alert=2)
 
-    assert {a.kind for a in world.alerts(child)} == {SignalKind.WARNING, SignalKind.ALERT}
+    assert {a.kind for a in world.alerts(child)} == {SignalKind.CAUTION, SignalKind.ACTION}
     assert Thresholds.from_settings({"mimamori.absence_warning_days": "2", "mimamori.absence_alert_days": "5"}) \
         == Thresholds(2, 5)
 
@@ -163,7 +163,7 @@ def test_a_week_entered_late_still_raises(world):
     world.sweep()
 
     [alert] = world.alerts(child)
-    assert (alert.kind, alert.streak_id) == (SignalKind.WARNING, dt.date(2026, 11, 17))
+    assert (alert.kind, alert.streak_id) == (SignalKind.CAUTION, dt.date(2026, 11, 17))
 
 
 @pytest.mark.req("F-ALERT")

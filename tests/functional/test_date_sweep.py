@@ -229,6 +229,6 @@ def test_an_absence_streak_counts_open_days_across_holidays(db, make, clock, now
     AlertSweep(db, calendar, Thresholds(warning=3, alert=7), clock).run()
     db.flush()
     kinds = {(alert.child_id, alert.kind) for alert in db.scalars(sa.select(Alert))}
-    assert (child.id, SignalKind.ALERT) in kinds
-    assert (warned.id, SignalKind.WARNING) in kinds
-    assert (warned.id, SignalKind.ALERT) not in kinds
+    assert (child.id, SignalKind.ACTION) in kinds
+    assert (warned.id, SignalKind.CAUTION) in kinds
+    assert (warned.id, SignalKind.ACTION) not in kinds
