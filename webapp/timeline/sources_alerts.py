@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from webapp.alerts.models import LEVEL_LABELS, Alert, AlertLevel
+from webapp.alerts.models import LEVEL_LABELS, NO_CONTACT_LABEL, Alert, AlertLevel
 from webapp.authz import Permission
 from webapp.children.models import Child
 from webapp.i18n import _
@@ -21,8 +21,9 @@ def _in(column, window: Window):
     return sa.and_(column >= window.start, column < window.end)
 
 
-def _severity(level_label: str, no_contact: bool):
-    return _("${level}・連絡なし", mapping={"level": _(level_label)}) if no_contact else _(level_label)
+def _severity(level_label: str, no_contact: bool) -> str:
+    # Plain text inside the title's mapping, like the other sources' names (mappings are not translated).
+    return f"{level_label}・{NO_CONTACT_LABEL}" if no_contact else level_label
 
 
 def alert_items(db, viewer: Viewer, child_id: int, window: Window) -> list[TimelineItem]:
