@@ -68,6 +68,26 @@ def _level_type():
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("alerts") as batch:
+        batch.add_column(sa.Column("level", _level_type(), nullable=True))
+        batch.add_column(sa.Column("no_contact", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("no_contact_day", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
+    events = _merge(op.get_bind())
+    with op.batch_alter_table("alerts") as batch:
+        batch.drop_constraint("uq_alerts_child_id_kind_streak_id", type_="unique")
+        batch.drop_column("kind")
+        batch.alter_column("level", existing_type=_level_type(), nullable=False)
+        batch.alter_column("no_contact", existing_type=sa.Boolean(), nullable=False)
+        batch.create_unique_constraint(op.f("uq_alerts_child_id_streak_id"), ["child_id", "streak_id"])
+    # After the last change to alerts: on SQLite a batch change copies the table, which a
+    # table referring to it would forbid.
+    _create_events()
+    if events:
+        op.get_bind().execute(sa.insert(_events), events)
+
+
+def _create_events() -> None:
     op.create_table(
         "alert_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -87,18 +107,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_events")),
     )
     op.create_index(op.f("ix_alert_events_alert_id"), "alert_events", ["alert_id"])
-    with op.batch_alter_table("alerts") as batch:
-        batch.add_column(sa.Column("level", _level_type(), nullable=True))
-        batch.add_column(sa.Column("no_contact", sa.Boolean(), nullable=True))
-        batch.add_column(sa.Column("no_contact_day", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
-    _merge(op.get_bind())
-    with op.batch_alter_table("alerts") as batch:
-        batch.drop_constraint("uq_alerts_child_id_kind_streak_id", type_="unique")
-        batch.drop_column("kind")
-        batch.alter_column("level", existing_type=_level_type(), nullable=False)
-        batch.alter_column("no_contact", existing_type=sa.Boolean(), nullable=False)
-        batch.create_unique_constraint(op.f("uq_alerts_child_id_streak_id"), ["child_id", "streak_id"])
 
 
 def streaks_of(rows: list) -> list[list]:
@@ -127,7 +135,7 @@ def merged(group: list) -> tuple[int, dict, list[dict], list[int]]:
         "level": "action" if action else "caution",
         "no_contact": bool(no_contact),
         "no_contact_day": min((r.signal_day for r in no_contact), default=None),
-        "escalated_at": action[0].raised_at if action and action[0] is not first else None,
+        "escalated_at": action[0].raised_at if action and action[0].raised_at > first.raised_at else None,
         "streak_id": min(r.streak_id for r in group),
         "current_length": max(r.current_length for r in group),
         "last_absent_day": max(r.last_absent_day for r in group),
@@ -162,7 +170,9 @@ def merged(group: list) -> tuple[int, dict, list[dict], list[int]]:
     return first.id, values, events, [r.id for r in group[1:]]
 
 
-def _merge(conn) -> None:
+def _merge(conn) -> list[dict]:
+    """Merge each streak's alerts in place; their history, to be written once its table exists."""
+    history = []
     by_child: dict[int, list] = {}
     for row in conn.execute(sa.select(_alerts).order_by(_alerts.c.id)):
         by_child.setdefault(row.child_id, []).append(row)
@@ -173,17 +183,19 @@ def _merge(conn) -> None:
                 # Before the update: the kept row takes the streak's earliest id, maybe one of theirs.
                 conn.execute(sa.delete(_alerts).where(_alerts.c.id.in_(gone)))
             conn.execute(sa.update(_alerts).where(_alerts.c.id == kept).values(**values))
-            conn.execute(sa.insert(_events), events)
+            history.extend(events)
+    return history
 
 
 def downgrade() -> None:
+    # First, so that SQLite may copy the alerts table (see upgrade).
+    op.drop_index(op.f("ix_alert_events_alert_id"), table_name="alert_events")
+    op.drop_table("alert_events")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_constraint("uq_alerts_child_id_streak_id", type_="unique")
         batch.add_column(sa.Column("kind", sa.Enum(*KINDS, name="signalkind", native_enum=False, length=30),
                                    nullable=True))
     _split(op.get_bind())
-    op.drop_index(op.f("ix_alert_events_alert_id"), table_name="alert_events")
-    op.drop_table("alert_events")
     with op.batch_alter_table("alerts") as batch:
         batch.alter_column("kind", existing_type=sa.Enum(*KINDS, name="signalkind", native_enum=False, length=30),
                            nullable=False)
