@@ -286,11 +286,18 @@ def absent_from_nov_17(world, child, *more):
         world.enter(child, day)
 
 
-@pytest.mark.req("F-ALERT")
-def test_a_no_contact_day_later_in_the_streak_flags_the_same_alert_without_an_email(world):
+def caution_raised(world):
+    """A child absent 3 days (11-17..19) and the 注意 alert the sweep raised for it."""
     child = world.child()
     absent_from_nov_17(world, child)
     world.sweep()
+    [alert] = world.alerts(child)
+    return child, alert
+
+
+@pytest.mark.req("F-ALERT")
+def test_a_no_contact_day_later_in_the_streak_flags_the_same_alert_without_an_email(world):
+    child, _alert = caution_raised(world)
     world.enter(child, dt.date(2026, 11, 20), no_contact=True)
 
     result = world.sweep()
@@ -304,10 +311,7 @@ def test_a_no_contact_day_later_in_the_streak_flags_the_same_alert_without_an_em
 
 @pytest.mark.req("F-ALERT")
 def test_an_acknowledged_alert_that_escalates_needs_attention_again(world, db):
-    child = world.child()
-    absent_from_nov_17(world, child)
-    world.sweep()
-    [alert] = world.alerts(child)
+    child, alert = caution_raised(world)
     service = AlertService(db, _everything())
     service.acknowledge(alert, world.caseworker, alert.version)
     shown_version = alert.version
@@ -329,10 +333,7 @@ def test_an_acknowledged_alert_that_escalates_needs_attention_again(world, db):
 
 @pytest.mark.req("F-ALERT")
 def test_a_resolved_streak_stays_resolved_and_a_new_streak_is_a_new_alert(world, db):
-    child = world.child()
-    absent_from_nov_17(world, child)
-    world.sweep()
-    [alert] = world.alerts(child)
+    child, alert = caution_raised(world)
     AlertService(db, _everything()).resolve(alert, world.caseworker, alert.version, "病欠と確認")
     absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25))
     world.enter(child, THU, no_contact=True)  # the 7th day, and no word from home
@@ -355,9 +356,7 @@ def test_a_resolved_streak_stays_resolved_and_a_new_streak_is_a_new_alert(world,
 
 @pytest.mark.req("F-ALERT")
 def test_two_sweeps_racing_make_one_alert_and_one_escalation(world, db, monkeypatch):
-    child = world.child()
-    absent_from_nov_17(world, child)
-    world.sweep()
+    child, _alert = caution_raised(world)
     absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25), (11, 26))
     world.sweep()
     [alert] = world.alerts(child)
