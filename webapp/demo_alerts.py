@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from webapp.alerts.models import Alert, AlertEvent, AlertEventKind, AlertLevel, AlertStatus
+from webapp.alerts.models import Alert, AlertEvent, AlertEventKind, AlertLevel, AlertStatus, legacy_kind
 from webapp.clock import JST
 
 CAUTION_DAYS, ACTION_DAYS = 3, 7  # the default thresholds (settings absence_*_days)
@@ -35,6 +35,7 @@ def generate(ids, now: dt.datetime, children: list[dict], streaks: dict[int, lis
     first_look, second_look = _at(days[CAUTION_DAYS], 9, 40), _at(days[ACTION_DAYS], 9, 15)
     [alert_id] = ids.insert(Alert, [{
         "child_id": child_id, "facility_id": child["facility_id"], "level": AlertLevel.ACTION.value,
+        "kind": legacy_kind(AlertLevel.ACTION, False),
         "no_contact": False, "no_contact_day": None, "escalated_at": escalated, "streak_id": days[0],
         "signal_day": days[CAUTION_DAYS - 1], "streak_length": CAUTION_DAYS, "current_length": len(days),
         "last_absent_day": days[-1], "raised_at": raised, "status": AlertStatus.ACKNOWLEDGED.value,

@@ -124,6 +124,7 @@ def test_the_streak_grows_the_open_alert_and_reaching_seven_escalates_it_once(wo
     assert (alert.id, alert.level, alert.streak_id, alert.streak_length, alert.current_length) == (
         warning.id, AlertLevel.ACTION, dt.date(2026, 11, 17), 3, 7)
     assert alert.escalated_at is not None and alert.status == AlertStatus.OPEN
+    assert alert.kind == "absence_alert"  # what the previous release shows during a rolling upgrade
     assert (result.raised, result.escalated, again.escalated) == (0, 1, 0)
     assert [(e.kind.value, e.level, e.day) for e in alert.events] == [
         ("raised", AlertLevel.CAUTION, dt.date(2026, 11, 19)), ("escalated", AlertLevel.ACTION, THU)]

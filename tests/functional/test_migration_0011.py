@@ -89,7 +89,7 @@ def test_0011_merges_a_streaks_alerts_into_one_and_keeps_every_step(old_world, s
             D(2026, 11, 17), D(2026, 11, 17), 7, D(2026, 11, 26))
         # Least handled status wins: the 7-day alert was open, so the streak is.
         assert (merged.status, merged.acknowledged_at, merged.resolved_at) == (AlertStatus.OPEN, None, None)
-        assert merged.version == 3
+        assert merged.version == 3 and merged.kind == "absence_alert"  # for the previous release
         history = [(e.kind.value, e.legacy_alert_id, e.legacy_kind, e.actor_id, e.note) for e in merged.events]
         assert history == [
             ("raised", 12, "absence_no_contact", None, None),
@@ -109,6 +109,16 @@ def test_0011_merges_a_streaks_alerts_into_one_and_keeps_every_step(old_world, s
         assert (other.id, other.level, other.escalated_at, other.streak_id, other.current_length) == (
             15, AlertLevel.ACTION, None, D(2026, 11, 17), 8)
         assert db.scalar(sa.select(sa.func.count(AlertEvent.id))) == 6 + 3 + 2  # every raise, acknowledgement and resolution
+
+    # Expand only: the previous release, which knows nothing of levels, can still raise an alert.
+    row = old_alert(w, 17, "child", "absence_warning", D(2026, 12, 1), D(2026, 12, 3), 3, at(3, 1, 12))
+    with engine.begin() as conn:
+        conn.execute(sa.table("alerts", *(sa.column(name) for name in row)).insert().values(**row))
+    with Session(engine) as db:
+        new = db.get(Alert, 17)
+        assert (new.level, new.no_contact) == (AlertLevel.CAUTION, False)
+        db.delete(new)
+        db.commit()
 
     migrate.downgrade(scratch_url, "0010")
 

@@ -45,12 +45,21 @@ class AlertLevel(enum.StrEnum):
 
 LEVEL_LABELS = {AlertLevel.CAUTION: "注意", AlertLevel.ACTION: "要対応"}
 NO_CONTACT_LABEL = "連絡なし"
-# The kinds of the separate alerts before migration 0011, kept in the history.
+# The kinds of the separate alerts before migration 0011: kept in the history, and still
+# written to ``alerts.kind`` for the previous release during a rolling upgrade.
 LEGACY_KIND_LABELS = {
     "absence_warning": "連続欠席（警告）",
     "absence_alert": "連続欠席（アラート）",
     "absence_no_contact": "連絡なし欠席",
 }
+
+
+
+def legacy_kind(level: str, raised_by_no_contact: bool) -> str:
+    """The pre-0011 kind that best names a streak's alert, for ``alerts.kind``."""
+    if level == AlertLevel.ACTION:
+        return "absence_alert"
+    return "absence_no_contact" if raised_by_no_contact else "absence_warning"
 
 
 class AlertStatus(enum.StrEnum):
@@ -75,6 +84,8 @@ class Alert(Model):
     __table_args__ = (
         # One alert per streak, whatever happens to the sweep: the last line of defence.
         sa.UniqueConstraint("child_id", "streak_id"),
+        # The pre-0011 key, kept until the contract migration (one alert per streak satisfies it).
+        sa.UniqueConstraint("child_id", "kind", "streak_id"),
         # The list and the menu badge: not-yet-resolved alerts first.
         sa.Index("ix_alerts_status_raised_at", "status", "raised_at"),
         sa.CheckConstraint("streak_length >= 1 AND current_length >= 1", name="lengths_valid"),
@@ -83,12 +94,17 @@ class Alert(Model):
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("children.id"))
     # The facility of the streak's latest absent day, where the caseworker will call.
     facility_id: Mapped[int] = mapped_column(sa.ForeignKey("facilities.id"), index=True)
-    level: Mapped[AlertLevel] = mapped_column(enum_column(AlertLevel))
+    # Server defaults: rows the previous release inserts during a rolling upgrade get them.
+    level: Mapped[AlertLevel] = mapped_column(enum_column(AlertLevel), server_default=AlertLevel.CAUTION.value)
     # 連絡なし: some day of the streak was absent without word from the family (its first day).
-    no_contact: Mapped[bool] = mapped_column(default=False)
+    no_contact: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     no_contact_day: Mapped[dt.date | None]
     # When the sweep raised an existing 注意 alert to 要対応 (None: raised at its level).
     escalated_at: Mapped[dt.datetime | None]
+    # The pre-0011 kind (``legacy_kind``), written only for the previous release, which reads
+    # it during a rolling upgrade; a later release's contract migration drops it (expand/contract,
+    # runbooks/patching.md). Nothing in this release reads it.
+    kind: Mapped[str] = mapped_column(sa.Enum(*LEGACY_KIND_LABELS, name="signalkind", native_enum=False, length=30))
     # The streak's first absent day: its id (webapp.alerts.streaks).
     streak_id: Mapped[dt.date]
     # The day the alert became due (the 3rd / 7th absent open day, or the first no-contact day).

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from webapp.accounts.models import Account
 from webapp.alerts.escalation import StreakNews, change_for, group_signals, new_alert
-from webapp.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus, AlertSweepState
+from webapp.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus, AlertSweepState, legacy_kind
 from webapp.alerts.streaks import (
     AlertState,
     Attendance,
@@ -351,6 +351,7 @@ class AlertSweep:
         row = {
             "child_id": child.id, "facility_id": _facility_on(facility_days, last_day, child.facility_id),
             "level": decided.level, "no_contact": decided.no_contact, "no_contact_day": decided.no_contact_day,
+            "kind": legacy_kind(decided.level, decided.level == "caution" and news.caution_day is None),
             "streak_id": news.streak_id, "signal_day": decided.signal_day, "streak_length": length,
             "current_length": length, "last_absent_day": last_day, "raised_at": now,
             "status": AlertStatus.OPEN.value, "version": 1, "created_at": now, "updated_at": now,
@@ -381,7 +382,8 @@ class AlertSweep:
             ).rowcount == 1
             escalated = self.db.execute(
                 sa.update(_alerts).where(*where, _alerts.c.level == "caution")
-                .values(level="action", escalated_at=now, version=_alerts.c.version + 1, updated_at=now)
+                .values(level="action", kind=legacy_kind("action", False), escalated_at=now,
+                        version=_alerts.c.version + 1, updated_at=now)
             ).rowcount == 1
             if escalated:
                 before["level"], after["level"], after["escalated_at"] = "caution", "action", now

@@ -1,5 +1,15 @@
 """One alert per absence streak (issue #18): 注意 → 要対応 levels, 連絡なし as a flag, a history table.
 
+Expand only (runbooks/patching.md, tests/unit/test_migrations_expand_only.py):
+the previous release keeps serving on this schema during a rolling upgrade, so
+``alerts.kind`` (NOT NULL) and its key (child, kind, streak) stay, and this
+release keeps writing ``kind`` (``models.legacy_kind``: the streak's highest
+old kind). The new columns have server defaults, so the old release's inserts
+work. During the rolling window an old sweep that tries to raise a second kind
+for a streak that has its alert meets the new key (child, streak) and fails
+its run; the next sweep (new code) does the work. A later release drops
+``kind`` and the old key (contract, listed in CONTRACT_ALLOWED after review).
+
 Upgrade: the separate alerts one streak raised (警告, アラート, 連絡なし欠席:
 unique per child, kind and streak) become one alert per child and streak.
 Alerts of one child whose streaks share a day (same streak id, or a streak
@@ -40,7 +50,6 @@ down_revision = "0010"
 branch_labels = None
 depends_on = None
 
-KINDS = ("absence_warning", "absence_alert", "absence_no_contact")
 LEVELS = ("caution", "action")
 EVENT_KINDS = ("raised", "escalated", "reopened", "no_contact", "acknowledged", "resolved")
 # The old kinds in the order a streak raised them on one day.
@@ -68,17 +77,15 @@ def _level_type():
 
 
 def upgrade() -> None:
+    # Expand only (runbooks/patching.md): new columns with server defaults, so the previous
+    # release's inserts still work; ``kind`` and its key stay (the new code keeps writing kind).
     with op.batch_alter_table("alerts") as batch:
-        batch.add_column(sa.Column("level", _level_type(), nullable=True))
-        batch.add_column(sa.Column("no_contact", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("level", _level_type(), server_default="caution", nullable=False))
+        batch.add_column(sa.Column("no_contact", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch.add_column(sa.Column("no_contact_day", sa.Date(), nullable=True))
         batch.add_column(sa.Column("escalated_at", sa.DateTime(timezone=True), nullable=True))
     events = _merge(op.get_bind())
     with op.batch_alter_table("alerts") as batch:
-        batch.drop_constraint("uq_alerts_child_id_kind_streak_id", type_="unique")
-        batch.drop_column("kind")
-        batch.alter_column("level", existing_type=_level_type(), nullable=False)
-        batch.alter_column("no_contact", existing_type=sa.Boolean(), nullable=False)
         batch.create_unique_constraint(op.f("uq_alerts_child_id_streak_id"), ["child_id", "streak_id"])
     # After the last change to alerts: on SQLite a batch change copies the table, which a
     # table referring to it would forbid.
@@ -133,6 +140,8 @@ def merged(group: list) -> tuple[int, dict, list[dict], list[int]]:
     status = "open" if "open" in statuses else "acknowledged" if "acknowledged" in statuses else "resolved"
     values = {
         "level": "action" if action else "caution",
+        # The kind the previous release shows for the streak (the merged rows' highest).
+        "kind": "absence_alert" if action else first.kind,
         "no_contact": bool(no_contact),
         "no_contact_day": min((r.signal_day for r in no_contact), default=None),
         "escalated_at": action[0].raised_at if action and action[0].raised_at > first.raised_at else None,
@@ -193,17 +202,12 @@ def downgrade() -> None:
     op.drop_table("alert_events")
     with op.batch_alter_table("alerts") as batch:
         batch.drop_constraint("uq_alerts_child_id_streak_id", type_="unique")
-        batch.add_column(sa.Column("kind", sa.Enum(*KINDS, name="signalkind", native_enum=False, length=30),
-                                   nullable=True))
     _split(op.get_bind())
     with op.batch_alter_table("alerts") as batch:
-        batch.alter_column("kind", existing_type=sa.Enum(*KINDS, name="signalkind", native_enum=False, length=30),
-                           nullable=False)
         batch.drop_column("escalated_at")
         batch.drop_column("no_contact_day")
         batch.drop_column("no_contact")
         batch.drop_column("level")
-        batch.create_unique_constraint(op.f("uq_alerts_child_id_kind_streak_id"), ["child_id", "kind", "streak_id"])
 
 
 def old_rows(alert) -> tuple[str, list[dict]]:
