@@ -29,7 +29,7 @@ from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
 from webapp.clock import JST
-from webapp import demo_attendance
+from webapp import demo_alerts, demo_attendance
 from webapp.demo_bulk import IdAllocator
 from webapp.demo_reports import ReportGenerator, months_back
 from webapp import demo_notices
@@ -181,8 +181,9 @@ class _Loader:
         ReportGenerator(self.ids, self.rng, self.now, latest).generate(
             children, facilities, caseworkers, facility_accounts
         )
-        demo_attendance.generate(self.ids, random.Random(self.rng.random()), self.now, children, facilities,
-                                 facility_accounts)
+        streaks = demo_attendance.generate(self.ids, random.Random(self.rng.random()), self.now, children,
+                                           facilities, facility_accounts)
+        demo_alerts.generate(self.ids, self.now, children, streaks, caseworkers)
         demo_urgent.generate(self.ids, self.now, children, facilities, caseworkers, facility_accounts)
         demo_notices.generate(self.ids, self.now, children)
         self.ids.finish()

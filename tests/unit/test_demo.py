@@ -277,3 +277,26 @@ def test_bulk_insert_applies_python_side_defaults(db, monkeypatch):
     assert [(r.code, r.kind, r.active) for r in rows] == [
         ("B1", CentreKind.SUPPORT_CENTRE, True), ("B2", CentreKind.GUIDANCE_CENTRE, True)]
     assert all(r.created_at is not None for r in rows)
+
+
+@pytest.mark.req("F-ALERT")
+def test_the_demo_shows_an_escalated_acknowledged_alert_and_the_sweep_adds_the_others(db, logins):
+    from webapp.alerts.models import Alert, AlertLevel, AlertStatus
+    from webapp.alerts.streaks import Thresholds
+    from webapp.alerts.sweep import AlertSweep, calendar_from_settings
+    from webapp.clock import FixedClock
+
+    AlertSweep(db, calendar_from_settings({}, db), Thresholds(), FixedClock(DEFAULT_NOW)).run()
+    db.flush()
+    db.expire_all()
+    alerts = db.scalars(sa.select(Alert).order_by(Alert.current_length)).all()
+    shown = {(a.current_length, a.level, a.status, a.escalated_at is not None) for a in alerts}
+    assert {(4, AlertLevel.CAUTION, AlertStatus.OPEN, False), (8, AlertLevel.ACTION, AlertStatus.OPEN, False),
+            (9, AlertLevel.ACTION, AlertStatus.ACKNOWLEDGED, True)} <= shown
+    silent = next(a for a in alerts if a.current_length == 8)
+    assert silent.no_contact and silent.no_contact_day == silent.streak_id
+    escalated = next(a for a in alerts if a.current_length == 9)
+    # (The sweep may add a 連絡なし flag: the streak's days have random no-contact entries.)
+    assert [e.kind.value for e in escalated.events][:5] == [
+        "raised", "acknowledged", "escalated", "reopened", "acknowledged"]
+    assert all(e.at <= DEFAULT_NOW for e in escalated.events[:5])

@@ -99,6 +99,7 @@ ROUTE_LABELS = {
 TABLE_LABELS = {
     "access_log": _("アクセスログ"),
     "accounts": _("アカウント"),
+    "alert_events": _("アラートの経過"),
     "alert_sweep_states": _("アラート検出の進み具合"),
     "alerts": _("アラート"),
     "attendance_entries": _("出欠"),

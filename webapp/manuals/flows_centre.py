@@ -180,6 +180,8 @@ RETURN = Flow(
 def see_alerts(page, run):
     assert page.locator("h1").inner_text() == "アラート一覧"
     assert page.locator("table tbody tr").count() >= 1
+    # The most serious first: the demo's 8-day streak without word from home.
+    assert "要対応" in page.locator("table tbody tr").first.inner_text()
 
 
 def open_alert(page, run):
@@ -201,10 +203,12 @@ def resolve_alert(page, run):
 ALERTS = Flow(
     slug="caseworker-alerts", role="caseworker", login=LOGIN,
     title="アラートに対応する",
-    summary="連続欠席（開所日で数えて3日で警告、7日でアラート）と連絡なし欠席から、アラートが自動で作られます。",
+    summary="ひと続きの欠席ごとに、アラートが1件自動で作られます。開所日で数えて3日で「注意」、7日で「要対応」に"
+            "引き上げられ、家庭から連絡のない欠席があれば「連絡なし」と表示されます。",
     steps=login_steps(LOGIN, "ログインしたら、メニューの「アラート」を開きます。未対応の件数が表示されています。", keyboard=False) + (
-        Step("list", "アラートの一覧です。状態と種類で絞り込めます。", menu("アラート")),
-        Step("open", "アラートを開くと、児童と欠席の続いている日数、欠席の始まりが表示されます。", open_alert),
+        Step("list", "アラートの一覧です。重いもの（要対応、連絡なし）が先に並びます。状態や重さで絞り込めます。",
+             lambda page, run: (menu("アラート")(page, run), see_alerts(page, run))),
+        Step("open", "アラートを開くと、重さ、児童、欠席の続いている日数と始まり、これまでの経過が表示されます。", open_alert),
         Step("acknowledge", "内容を確かめたら「確認した」を押します。", acknowledge_alert),
         Step("resolve", "施設や家庭に確認して対応したら、対応の内容を書いて「対応完了にする」を押します。", resolve_alert),
     ),
