@@ -333,11 +333,30 @@ def test_an_acknowledged_alert_that_escalates_needs_attention_again(world, db):
 
 
 @pytest.mark.req("F-ALERT")
+def test_a_streak_resolved_at_caution_is_reopened_when_it_reaches_action(world, db):
+    child, alert = caution_raised(world)
+    AlertService(db, _everything()).resolve(alert, world.caseworker, alert.version, "病欠と確認")
+    mails = len(world.mails())
+    absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25))
+    world.enter(child, THU, no_contact=True)  # the 7th day, and no word from home
+
+    result = world.sweep()
+
+    [alert] = world.alerts(child)
+    assert (alert.status, alert.level, alert.no_contact) == (AlertStatus.OPEN, AlertLevel.ACTION, True)
+    assert (alert.resolved_at, alert.resolution_note) == (None, None)
+    assert (result.raised, result.escalated) == (0, 1)
+    assert len(world.mails()) == mails + 1
+    kinds = [e.kind.value for e in alert.events]
+    assert kinds[:2] == ["raised", "resolved"] and {"escalated", "reopened", "no_contact"} <= set(kinds[2:])
+    assert next(e for e in alert.events if e.kind.value == "resolved").note == "病欠と確認"
+
+
+@pytest.mark.req("F-ALERT")
 def test_a_resolved_streak_stays_resolved_and_a_new_streak_is_a_new_alert(world, db):
     child, alert = caution_raised(world)
     AlertService(db, _everything()).resolve(alert, world.caseworker, alert.version, "病欠と確認")
-    absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25))
-    world.enter(child, THU, no_contact=True)  # the 7th day, and no word from home
+    world.enter(child, dt.date(2026, 11, 20), no_contact=True)  # a 4th day, no word from home: not 7 yet
 
     result = world.sweep()
 

@@ -48,7 +48,10 @@ NO_CONTACT = StreakNews(STREAK, 4, no_contact_day=D(2026, 11, 20))
     # Acknowledged at 注意: escalation sends it back to 未対応.
     ("caution", False, "acknowledged", ACTION, Change(escalate=True, reopen=True)),
     ("action", False, "acknowledged", ACTION, Change()),  # already 要対応: nothing twice
-    ("caution", False, "resolved", ACTION, Change()),  # a resolved streak stays resolved
+    # Resolved at 注意, the streak reached 要対応: escalated and reopened (a week away must be seen).
+    ("caution", False, "resolved", ACTION, Change(escalate=True, reopen=True)),
+    ("action", False, "resolved", ACTION, Change()),  # resolved at 要対応: stays resolved
+    ("caution", False, "resolved", NO_CONTACT, Change()),  # a late 連絡なし day alone changes nothing
     ("caution", False, "acknowledged", NO_CONTACT, Change(flag_no_contact=True)),  # flagged, not reopened
     ("caution", True, "open", NO_CONTACT, Change()),
     ("action", True, "resolved", NO_CONTACT, Change()),

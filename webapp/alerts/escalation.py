@@ -21,9 +21,13 @@ race-safe SQL.
   alert that already exists it is recorded in the history and shown as a
   badge, but it neither reopens nor notifies: only creation and escalation to
   要対応 do (F-NOTIFY), so one streak sends at most two emails.
-- A resolved alert stays resolved: the caseworker closed the streak with a
-  note, and the sweep neither escalates nor flags it. A new streak (after the
-  child attended again) is a new alert.
+- A resolved alert stays resolved while its streak stays at the level it was
+  resolved at: a later 連絡なし day only goes into nothing. But a streak
+  resolved at 注意 that goes on to 要対応 is escalated and reopened (未対応,
+  the resolution kept in the history): a child now absent for a week with the
+  alert closed after three days is exactly what the centre must see again (the
+  old three-alert design raised a new アラート there; this keeps that safety).
+  A new streak (after the child attended again) is a new alert.
 """
 
 from __future__ import annotations
@@ -101,9 +105,9 @@ class Change:
 
 def change_for(level: str, no_contact: bool, status: str, news: StreakNews) -> Change:
     """The change the news makes to an alert at ``level`` / ``no_contact`` / ``status``
-    (the strings stored in the table). Nothing for a resolved alert."""
-    if status == "resolved":
-        return Change()
+    (the strings stored in the table). A resolved alert changes only when it escalates."""
     escalate = level == "caution" and news.level == "action"
-    return Change(escalate=escalate, reopen=escalate and status == "acknowledged",
+    if status == "resolved" and not escalate:
+        return Change()
+    return Change(escalate=escalate, reopen=escalate and status in ("acknowledged", "resolved"),
                   flag_no_contact=not no_contact and news.no_contact_day is not None)

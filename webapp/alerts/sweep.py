@@ -375,13 +375,18 @@ class AlertSweep:
         before, after, events = {}, {}, []
         where = (_alerts.c.id == alert.id, _alerts.c.status != AlertStatus.RESOLVED.value)
         if change.escalate:
+            # Acknowledged or resolved at 注意: back to 未対応 (their steps stay in alert_events).
+            was = self.db.execute(sa.select(_alerts.c.status).where(_alerts.c.id == alert.id)).scalar()
             reopened = self.db.execute(
-                sa.update(_alerts).where(*where, _alerts.c.level == "caution",
-                                         _alerts.c.status == AlertStatus.ACKNOWLEDGED.value)
-                .values(status=AlertStatus.OPEN.value, acknowledged_at=None, acknowledged_by_id=None)
+                sa.update(_alerts).where(_alerts.c.id == alert.id, _alerts.c.level == "caution",
+                                         _alerts.c.status.in_([AlertStatus.ACKNOWLEDGED.value,
+                                                               AlertStatus.RESOLVED.value]))
+                .values(status=AlertStatus.OPEN.value, acknowledged_at=None, acknowledged_by_id=None,
+                        resolved_at=None, resolved_by_id=None, resolution_note=None)
             ).rowcount == 1
             escalated = self.db.execute(
-                sa.update(_alerts).where(*where, _alerts.c.level == "caution")
+                sa.update(_alerts).where(_alerts.c.id == alert.id, _alerts.c.status == AlertStatus.OPEN.value,
+                                         _alerts.c.level == "caution")
                 .values(level="action", kind=legacy_kind("action", False), escalated_at=now,
                         version=_alerts.c.version + 1, updated_at=now)
             ).rowcount == 1
@@ -389,7 +394,7 @@ class AlertSweep:
                 before["level"], after["level"], after["escalated_at"] = "caution", "action", now
                 events.append({"kind": AlertEventKind.ESCALATED.value, "level": "action", "day": news.action_day})
             if reopened:
-                before["status"], after["status"] = AlertStatus.ACKNOWLEDGED.value, AlertStatus.OPEN.value
+                before["status"], after["status"] = was, AlertStatus.OPEN.value
                 events.append({"kind": AlertEventKind.REOPENED.value, "level": "action", "day": None})
         if change.flag_no_contact:
             flagged = self.db.execute(
