@@ -211,7 +211,7 @@ def test_one_email_per_caseworker_per_sweep_with_the_count_and_no_personal_data(
     assert sorted(m.recipient for m in mails) == sorted([world.caseworker.email, colleague.email])
     assert result.raised == 2 and result.centres_notified == 1 and result.emails == 2
     for mail in mails:
-        assert "新しいアラートが2件あります。ログインして確認してください。" in mail.body
+        assert "新しいアラート、または要対応に引き上げられたアラートが2件あります。ログインして確認してください。" in mail.body
         assert "https://mimamori.example.jp/alerts" in mail.body
         for text in ("鈴木", "𠮷子", "高橋", "次郎", world.facility.name, world.centre.name):
             assert text not in mail.body and text not in mail.subject

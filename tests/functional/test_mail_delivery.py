@@ -201,7 +201,7 @@ def test_no_personal_data_reaches_the_mail_server(smtp, world_for):
     assert len(smtp.received) == 1
     text = smtp.received[0]["Subject"] + text_of(smtp.received[0])
     assert "山田" not in text and "𠮷" not in text
-    assert "新しいアラートが2件あります。" in text
+    assert "新しいアラート、または要対応に引き上げられたアラートが2件あります。" in text
     with world.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
 

@@ -93,7 +93,8 @@ TEMPLATES: dict[str, MailTemplate] = {
     ),
     "alerts": MailTemplate(
         subject="【見守り】新しいアラートがあります",
-        body="新しいアラートが{count}件あります。ログインして確認してください。\n\n{url}",
+        # Counts new alerts and those raised to 要対応: both need someone at the centre now.
+        body="新しいアラート、または要対応に引き上げられたアラートが{count}件あります。ログインして確認してください。\n\n{url}",
         params={"count": Count(), "path": AppPath()},
     ),
     "messages": MailTemplate(
