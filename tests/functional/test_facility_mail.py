@@ -193,3 +193,22 @@ def test_answering_a_quiet_facilitys_urgent_report_emails_nobody(app, db, world,
     form["shared"] = True
     assert "対応を記録しました" in form.submit().follow().text
     assert mails(db) == []
+
+
+@pytest.mark.req("F-NOTIFY")
+def test_the_admin_outbox_page_lists_the_return_mail_newest_first(app, db, make, world, login_as):
+    report = submitted_report(db, world["child"], world["staff"])
+    login_as(world["caseworker"])
+    form = return_form(app.get(f"/reports/{report.id}"))
+    form["comment"] = COMMENT
+    form.submit().follow()
+    login_as(make.account("admin"))
+    table = app.get("/admin/mail").html.select_one("#mail-recent")
+    rows = [row.get_text(" ", strip=True) for row in table.select("tbody tr")]
+    assert len(rows) == 2
+    assert all("月次報告が差し戻されました" in row and "送信待ち" in row for row in rows)
+    assert {"school@city.example.jp", "vice@city.example.jp"} == {
+        address for row in rows for address in ("school@city.example.jp", "vice@city.example.jp") if address in row}
+    ids = [int(row.split()[0]) for row in rows]
+    assert ids == sorted(ids, reverse=True)
+    assert COMMENT not in table.get_text()
