@@ -71,7 +71,8 @@ class AlertService:
         7-day alerts before no-contact before warnings, oldest first within."""
         severity = sa.case((Alert.kind == SignalKind.ALERT, 0), (Alert.kind == SignalKind.NO_CONTACT, 1), else_=2)
         return list(self.db.scalars(
-            self._query().where(Alert.status != AlertStatus.RESOLVED)
+            # IN rather than != RESOLVED: a range of the (status, raised_at) index, not every alert ever raised.
+            self._query().where(Alert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]))
             .order_by(_STATUS_ORDER, severity, Alert.raised_at, Alert.id).limit(limit)
         ).unique())
 

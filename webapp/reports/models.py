@@ -71,6 +71,8 @@ class MonthlyReport(Model):
         sa.UniqueConstraint("child_id", "period"),
         # The review queue: counts and pages of submitted reports, oldest submission first.
         sa.Index("ix_monthly_reports_status_submitted_at", "status", "submitted_at"),
+        # A facility's months without its other years (migration 0011_hist).
+        sa.Index("ix_monthly_reports_facility_id_period", "facility_id", "period"),
     )
 
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("children.id"))
