@@ -247,6 +247,8 @@ def _pages(history: History) -> list[tuple[object, str]]:
         (history.admin, "/logs/access"),
         (history.admin, "/logs/changes"),
         (history.admin, "/logs/auth"),
+        (history.admin, "/logs/access?start=2022-03-01&end=2022-03-31"),
+        (history.admin, f"/logs/changes?child_id={child_id}"),
     ]
 
 
