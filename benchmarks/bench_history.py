@@ -63,10 +63,13 @@ def extend_history(url: str, years: int) -> None:
                 {"shift": shift, "first": first, "last": last})
             conn.execute(sa.text(
                 "INSERT INTO report_events (report_id, action, version_number, account_id, comment, created_at)"
-                " SELECT new.id, e.action, e.version_number, e.account_id, e.comment, e.created_at"
+                # The same moment k years earlier (the year rewritten in the stored text), so the
+                # copied events stay out of the months the timeline shows.
+                " SELECT new.id, e.action, e.version_number, e.account_id, e.comment,"
+                " printf('%04d', CAST(substr(e.created_at, 1, 4) AS INTEGER) - :years) || substr(e.created_at, 5)"
                 f" FROM report_events e JOIN ({'SELECT old.id AS old_id, new.id AS id ' + join}) new"
                 " ON new.old_id = e.report_id"),
-                {"shift": shift, "first": first, "last": last})
+                {"shift": shift, "first": first, "last": last, "years": k})
             entry_columns = [c for c in conn.execute(sa.text("SELECT * FROM attendance_entries LIMIT 0")).keys()
                              if c not in ("id", "day")]
             conn.execute(sa.text(
