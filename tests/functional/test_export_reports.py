@@ -81,3 +81,98 @@ def test_admin_exports_every_centre(app, make, exported, login_as):
     login_as(make.account("admin"))
     table = parse(app.get("/export/reports.csv", {"from": "2026-10", "to": "2026-10"}).body)
     assert len(table) == 3
+
+
+def _unstreamed_csv(db, caseworker_scope, first, last) -> bytes:
+    """The export as it was computed before streaming: every version grouped, then one string."""
+    import sqlalchemy as sa
+
+    from webapp.children.models import Child
+    from webapp.organisations.models import Centre, Facility
+    from webapp.reports import export
+    from webapp.reports.models import MonthlyReport, MonthlyReportVersion
+    from webapp.reports.scope import reports_clause
+
+    latest = (
+        sa.select(MonthlyReportVersion.report_id, sa.func.max(MonthlyReportVersion.number).label("number"))
+        .where(MonthlyReportVersion.submitted_at.is_not(None)).group_by(MonthlyReportVersion.report_id)
+        .subquery()
+    )
+    stmt = (
+        sa.select(MonthlyReport, MonthlyReportVersion, Child, Facility, Centre)
+        .join(latest, latest.c.report_id == MonthlyReport.id)
+        .join(MonthlyReportVersion, sa.and_(MonthlyReportVersion.report_id == MonthlyReport.id,
+                                            MonthlyReportVersion.number == latest.c.number))
+        .join(Child, Child.id == MonthlyReport.child_id)
+        .join(Facility, Facility.id == MonthlyReport.facility_id)
+        .join(Centre, Centre.id == Child.centre_id)
+        .where(reports_clause(caseworker_scope), MonthlyReport.period >= first, MonthlyReport.period <= last)
+        .order_by(MonthlyReport.period, Facility.code, Child.family_name_kana, Child.given_name_kana, Child.id)
+    )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(export.HEADER)
+    for row in db.execute(stmt):
+        writer.writerow([export._one_line_ending(export.neutralise(cell))
+                         for cell in export.row_cells(export.ExportRow(*row))])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+@pytest.mark.req("F-EXPORT")
+def test_csv_is_streamed_in_chunks_with_the_same_bytes(app, make, db, session_factory, login_as, monkeypatch, now):
+    """Many rows, several versions each (a resubmission, a draft after a return): the streamed
+    file is byte for byte the one built in memory from the old grouped query."""
+    from webapp.children.scope import Scope
+    from webapp.db import utcnow
+    from webapp.reports import export
+    from webapp.reports.models import MonthlyReportVersion
+
+    monkeypatch.setattr(export, "CHUNK_ROWS", 7)
+    centre = make.centre()
+    author = make.account("admin")
+    facilities = [make.facility(centre=centre) for _ in range(3)]
+    count = 0
+    for i in range(20):
+        child = make.child(facility=facilities[i % 3], given_name=f"=子{i}", given_name_kana=f"こ{i:02d}")
+        for period in (dt.date(2026, 9, 1), OCTOBER):
+            report = make.report(child, period, days_absent=i % 5, condition=f"-{i}日目")
+            count += 1
+            if i % 4 == 0:  # returned and resubmitted: version 2 is the one exported
+                db.add(MonthlyReportVersion(report=report, number=2, author_id=author.id, days_absent=9,
+                                            condition="第2版", submitted_at=utcnow()))
+            if i % 5 == 0:  # returned, correction still a draft: the submitted version is exported
+                db.add(MonthlyReportVersion(report=report, number=3, author_id=author.id, condition="下書き"))
+        make.report(child, dt.date(2026, 8, 1))  # outside the period range
+    db.flush()
+    caseworker = make.account("caseworker", centre=centre)
+    expected = _unstreamed_csv(db, Scope(caseworker, "centre", now.date()), dt.date(2026, 9, 1), OCTOBER)
+
+    login_as(caseworker)
+    seen = {}
+    inner = app.app
+
+    def spy(environ, start_response):
+        seen["app_iter"] = result = inner(environ, start_response)
+        return result
+
+    app.app = spy
+    response = app.get("/export/reports.csv", {"from": "2026-09", "to": "2026-10"})
+    app_iter = seen["app_iter"]
+    assert isinstance(app_iter, export.StreamedExport)  # an iterator, not a body built in memory
+    assert response.body == expected
+    assert len(parse(response.body)) == count + 1
+    assert "第2版" in response.text and "下書き" not in response.text
+
+    stream = export.StreamedExport(session_factory, export.export_statement(
+        Scope(caseworker, "centre", now.date()), dt.date(2026, 9, 1), OCTOBER))
+    chunks, held = [], []
+    for chunk in stream:
+        chunks.append(chunk)
+        held.append(len(stream._session.identity_map))
+    stream.close()
+    assert len(chunks) == count // 7 + 1  # 7 rows a chunk (the first with the header), then the rest
+    # Memory stays at a batch: the session holds the objects of the rows being written, not all
+    # of them (40 reports, 40 versions, 20 children, 3 facilities and a centre were exported).
+    assert max(held) <= 2 * 7 * 3 + 4 < 104
+    assert all(chunk.count(b"\r\n") >= 7 for chunk in chunks[:-1])
+    assert b"".join(chunks) == expected

@@ -78,7 +78,8 @@ class AlertService:
     def needing_action(self, limit: int = 20) -> list[Alert]:
         """Open and acknowledged alerts for the dashboard, most serious first, oldest first within."""
         return list(self.db.scalars(
-            self._query().where(Alert.status != AlertStatus.RESOLVED)
+            # IN rather than != RESOLVED: a range of the (status, raised_at) index, not every alert ever raised.
+            self._query().where(Alert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]))
             .order_by(*MOST_SERIOUS_FIRST, Alert.raised_at, Alert.id).limit(limit)
         ).unique())
 

@@ -92,7 +92,11 @@ class AttendanceEntryVersion(_EntryContent, Base):
     """A superseded content of an entry, kept when it is corrected."""
 
     __tablename__ = "attendance_entry_versions"
-    __table_args__ = (sa.UniqueConstraint("entry_id", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("entry_id", "version"),
+        # The child's timeline: one month of superseded versions (migration 0011_hist).
+        sa.Index("ix_attendance_entry_versions_child_id_day", "child_id", "day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     entry_id: Mapped[int] = mapped_column(sa.ForeignKey("attendance_entries.id"), index=True)

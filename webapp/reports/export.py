@@ -12,8 +12,10 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from webapp.children.models import Child
 from webapp.children.scope import Scope
@@ -25,6 +27,8 @@ from webapp.wareki import era_month
 
 # Characters that make Excel (or LibreOffice) evaluate a cell, or hide what follows.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Rows fetched from the database and written to the client at a time.
+CHUNK_ROWS = 500
 
 HEADER = [
     "対象月", "施設コード", "施設名", "児童氏名", "ふりがな", "学年", "クラス", "担当センター",
@@ -56,24 +60,38 @@ class ExportRow:
     centre: Centre
 
 
-def export_rows(db, scope: Scope, first: dt.date, last: dt.date) -> list[ExportRow]:
+def latest_submitted_number() -> sa.ScalarSelect:
+    """The number of the report's latest submitted version, correlated to ``MonthlyReport``.
+
+    Evaluated per report that the scope and period let through, through the
+    (report_id, number) unique index: a few index entries per report, however
+    many years of versions the ward has. (A grouped subquery over every version
+    would be computed for the whole table before scope and period apply.)
+    """
+    other = aliased(MonthlyReportVersion, name="submitted_version")
+    return (
+        sa.select(sa.func.max(other.number))
+        .where(other.report_id == MonthlyReport.id, other.submitted_at.is_not(None))
+        .correlate(MonthlyReport)
+        .scalar_subquery()
+    )
+
+
+def export_statement(scope: Scope, first: dt.date, last: dt.date) -> sa.Select:
     """One row per visible report of the period range, with its latest *submitted* version.
 
     Drafts that were never submitted are not exported: the centre has not
-    received them. One query, whatever the number of reports.
+    received them. One query, whatever the number of reports. Every value the
+    scope contributes is bound when this is built, so the statement can run
+    after the request's session is gone (streaming).
     """
-    latest = (
-        sa.select(MonthlyReportVersion.report_id, sa.func.max(MonthlyReportVersion.number).label("number"))
-        .where(MonthlyReportVersion.submitted_at.is_not(None))
-        .group_by(MonthlyReportVersion.report_id)
-        .subquery("latest_submitted")
-    )
-    stmt = (
+    return (
         sa.select(MonthlyReport, MonthlyReportVersion, Child, Facility, Centre)
-        .join(latest, latest.c.report_id == MonthlyReport.id)
+        .select_from(MonthlyReport)
         .join(
             MonthlyReportVersion,
-            sa.and_(MonthlyReportVersion.report_id == MonthlyReport.id, MonthlyReportVersion.number == latest.c.number),
+            sa.and_(MonthlyReportVersion.report_id == MonthlyReport.id,
+                    MonthlyReportVersion.number == latest_submitted_number()),
         )
         .join(Child, Child.id == MonthlyReport.child_id)
         .join(Facility, Facility.id == MonthlyReport.facility_id)
@@ -81,7 +99,11 @@ def export_rows(db, scope: Scope, first: dt.date, last: dt.date) -> list[ExportR
         .where(reports_clause(scope), MonthlyReport.period >= first, MonthlyReport.period <= last)
         .order_by(MonthlyReport.period, Facility.code, Child.family_name_kana, Child.given_name_kana, Child.id)
     )
-    return [ExportRow(*row) for row in db.execute(stmt)]
+
+
+def export_rows(db, scope: Scope, first: dt.date, last: dt.date) -> list[ExportRow]:
+    """Every row at once (the print view, which renders them into one page)."""
+    return [ExportRow(*row) for row in db.execute(export_statement(scope, first, last))]
 
 
 def _jst(value: dt.datetime | None) -> str:
@@ -122,11 +144,58 @@ def _one_line_ending(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def to_csv(rows: list[ExportRow]) -> bytes:
+def csv_chunks(rows: Iterable[ExportRow], rows_per_chunk: int | None = None) -> Iterator[bytes]:
+    """The CSV file as byte chunks: the BOM and header, then ``rows_per_chunk`` rows at a time."""
+    rows_per_chunk = rows_per_chunk or CHUNK_ROWS
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    buffer.write("\ufeff")
     writer.writerow(CSV_HEADER)
+    pending = 0
     for row in rows:
         cells = [*row_cells(row), era_month(row.report.period)]
         writer.writerow([_one_line_ending(neutralise(cell)) for cell in cells])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        pending += 1
+        if pending == rows_per_chunk:
+            yield _drain(buffer)
+            pending = 0
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> bytes:
+    chunk = buffer.getvalue().encode("utf-8")
+    buffer.seek(0)
+    buffer.truncate()
+    return chunk
+
+
+def to_csv(rows: Iterable[ExportRow]) -> bytes:
+    return b"".join(csv_chunks(rows))
+
+
+class StreamedExport:
+    """A WSGI ``app_iter`` that reads the export's rows in batches and writes them as CSV chunks.
+
+    It runs after the view has returned, when the request's session is already
+    closed, so it opens its own session from ``session_factory`` on the first
+    chunk (a server-side cursor on PostgreSQL through ``yield_per``) and closes
+    it when the server closes the iterator: memory stays at one batch whatever
+    the number of rows. Reading only; nothing here writes or records anything.
+    """
+
+    def __init__(self, session_factory, statement: sa.Select, rows_per_chunk: int | None = None):
+        self._session_factory = session_factory
+        self._statement = statement
+        self._rows_per_chunk = rows_per_chunk or CHUNK_ROWS
+        self._session = None
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._session = self._session_factory()
+        result = self._session.execute(self._statement.execution_options(yield_per=self._rows_per_chunk))
+        rows = (ExportRow(*row) for row in result)
+        yield from csv_chunks(rows, self._rows_per_chunk)
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None

@@ -142,24 +142,33 @@ class ReviewQueueService:
     def __init__(self, db, concern_absent_days: int = 3):
         self.db = db
         self.concern_absent_days = concern_absent_days
-        self._version = aliased(MonthlyReportVersion, name="queue_version")
 
     # --- SQL building blocks --------------------------------------------------
 
-    def _latest_version_join(self):
-        version = self._version
-        other = aliased(MonthlyReportVersion, name="queue_other_version")
-        latest_number = (
-            sa.select(sa.func.max(other.number)).where(other.report_id == MonthlyReport.id)
+    @staticmethod
+    def _of_latest_version(value) -> sa.ScalarSelect:
+        """``value(version)`` of the report's latest version, looked up per report.
+
+        A scalar subquery keyed by the report's id (one step down the
+        (report_id, number) index), not a join: a join lets the planner hash
+        every version of the ward's history to find the few reports in scope.
+        """
+        version = aliased(MonthlyReportVersion, name="queue_version")
+        return (
+            sa.select(value(version)).where(version.report_id == MonthlyReport.id)
+            .order_by(version.number.desc()).limit(1)
             .correlate(MonthlyReport).scalar_subquery()
         )
-        return sa.and_(version.report_id == MonthlyReport.id, version.number == latest_number)
+
+    def _days_absent(self):
+        return self._of_latest_version(lambda version: version.days_absent)
 
     def _condition_written(self):
-        return sa.func.length(sa.func.trim(sa.func.coalesce(self._version.condition, ""))) > 0
+        return self._of_latest_version(
+            lambda version: sa.func.length(sa.func.trim(sa.func.coalesce(version.condition, "")))) > 0
 
     def _absent_concern(self):
-        return self._version.days_absent > self.concern_absent_days
+        return self._days_absent() > self.concern_absent_days
 
     @staticmethod
     def _returned_before():
@@ -189,9 +198,9 @@ class ReviewQueueService:
             where.append(self._returned_before())
         return where
 
-    def _from(self, stmt: sa.Select) -> sa.Select:
-        return (stmt.join(Facility, Facility.id == MonthlyReport.facility_id)
-                .join(self._version, self._latest_version_join()))
+    @staticmethod
+    def _from(stmt: sa.Select) -> sa.Select:
+        return stmt.join(Facility, Facility.id == MonthlyReport.facility_id)
 
     @staticmethod
     def _order(filters: QueueFilter) -> list:
@@ -223,7 +232,7 @@ class ReviewQueueService:
         return self._from(
             sa.select(
                 MonthlyReport,
-                self._version.days_absent,
+                sa.func.coalesce(self._days_absent(), 0),
                 self._condition_written().label("condition_written"),
                 self._returned_before().label("returned_before"),
             ).select_from(MonthlyReport)

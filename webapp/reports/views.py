@@ -383,17 +383,20 @@ def export_reports(request):
     if errors:
         values = {"from": request.GET.get("from", ""), "to": request.GET.get("to", "")}
         return _render_export_form(request, values, errors, status=400)
-    rows = export.export_rows(request.db, scope_for(request), first, last)
+    scope = scope_for(request)
     if request.GET.get("format") == "print":
         return render_to_response(
             "reports/print.html",
-            {"rows": rows, "first": first, "last": last, "header": export.HEADER,
+            {"rows": export.export_rows(request.db, scope, first, last), "first": first, "last": last,
+             "header": export.HEADER,
              "cells": export.row_cells},
             request=request,
         )
     filename = f"mimamori-reports-{periods.format_period(first)}_{periods.format_period(last)}.csv"
+    # Streamed: a ward's 24 months are ~120,000 rows, written as they are read.
     return Response(
-        body=export.to_csv(rows),
+        app_iter=export.StreamedExport(request.registry["db.session_factory"],
+                                       export.export_statement(scope, first, last)),
         content_type="text/csv",
         charset="utf-8",
         content_disposition=f'attachment; filename="{filename}"',
