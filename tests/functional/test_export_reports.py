@@ -92,6 +92,7 @@ def _unstreamed_csv(db, caseworker_scope, first, last) -> bytes:
     from webapp.reports import export
     from webapp.reports.models import MonthlyReport, MonthlyReportVersion
     from webapp.reports.scope import reports_clause
+    from webapp.wareki import era_month
 
     latest = (
         sa.select(MonthlyReportVersion.report_id, sa.func.max(MonthlyReportVersion.number).label("number"))
@@ -111,10 +112,10 @@ def _unstreamed_csv(db, caseworker_scope, first, last) -> bytes:
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(export.HEADER)
+    writer.writerow(export.CSV_HEADER)
     for row in db.execute(stmt):
-        writer.writerow([export._one_line_ending(export.neutralise(cell))
-                         for cell in export.row_cells(export.ExportRow(*row))])
+        cells = [*export.row_cells(export.ExportRow(*row)), era_month(row[0].period)]
+        writer.writerow([export._one_line_ending(export.neutralise(cell)) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 

@@ -94,7 +94,7 @@ class AttendanceEntryVersion(_EntryContent, Base):
     __tablename__ = "attendance_entry_versions"
     __table_args__ = (
         sa.UniqueConstraint("entry_id", "version"),
-        # The child's timeline: one month of superseded versions (migration 0011_hist).
+        # The child's timeline: one month of superseded versions (migration 0012).
         sa.Index("ix_attendance_entry_versions_child_id_day", "child_id", "day"),
     )
 

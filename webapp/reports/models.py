@@ -71,9 +71,9 @@ class MonthlyReport(Model):
         sa.UniqueConstraint("child_id", "period"),
         # The review queue: counts and pages of submitted reports, oldest submission first.
         sa.Index("ix_monthly_reports_status_submitted_at", "status", "submitted_at"),
-        # A facility's months without its other years (migration 0011_hist).
+        # A facility's months without its other years (migration 0012).
         sa.Index("ix_monthly_reports_facility_id_period", "facility_id", "period"),
-        # The reports waiting in a scope, among the few submitted ones (migration 0011_hist).
+        # The reports waiting in a scope, among the few submitted ones (migration 0012).
         sa.Index("ix_monthly_reports_status_child_id", "status", "child_id"),
     )
 
