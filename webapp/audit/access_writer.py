@@ -37,6 +37,9 @@ from webapp.audit.view_records import VIEW_RECORDS_KEY
 
 log = logging.getLogger(__name__)
 
+# Queued by flush(): write what has been collected without waiting for max_delay.
+_FLUSH = object()
+
 
 def write_batch(session_factory, items: list[tuple[dict | None, dict]], attempts: int = 1,
                 pause: float = 0.5) -> bool:
@@ -106,26 +109,35 @@ class BatchedWriter:
             write_batch(self.session_factory, [(entry, extras)], attempts=self.ATTEMPTS)
 
     def flush(self) -> None:
-        """Wait until everything submitted so far is committed."""
+        """Write everything submitted so far now, and wait until it is committed."""
+        self.queue.put(_FLUSH)
         self.queue.join()
 
     def _run(self) -> None:
         while True:
-            batch = [self.queue.get()]
+            item = self.queue.get()
+            taken, batch = 1, []
             try:
+                if item is _FLUSH:
+                    continue
+                batch.append(item)
                 # At most max_delay after the oldest item, however fast others
                 # arrive: that bounds how long any item waits uncommitted.
-                deadline = batch[0][0] + self.max_delay
+                deadline = item[0] + self.max_delay
                 while len(batch) < self.max_batch:
                     try:
-                        batch.append(self.queue.get(timeout=max(0.0, deadline - time.monotonic())))
+                        item = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
                     except queue.Empty:
                         break
+                    taken += 1
+                    if item is _FLUSH:
+                        break
+                    batch.append(item)
                 write_batch(self.session_factory, [(entry, extras) for _t, entry, extras in batch],
                             attempts=self.ATTEMPTS)
                 self.worst_lag = max(self.worst_lag, time.monotonic() - batch[0][0])
             finally:
-                for _ in batch:
+                for _ in range(taken):
                     self.queue.task_done()
 
 
