@@ -83,7 +83,7 @@ def execution_policy(environ, router):
             response = router.invoke_request(request)
         except Exception as error:
             if not retry_as_writer(request, error):
-                return request.invoke_exception_view(reraise=True)
+                raise
         else:
             if not retry_as_writer(request):
                 return response

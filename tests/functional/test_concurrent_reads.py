@@ -229,11 +229,12 @@ def _run_threads(target, count: int) -> list:
 
 @pytest.mark.req("S-AUDIT")
 def test_view_records_of_concurrent_reads_all_reach_one_valid_chain(scratch_url):
+    """Two applications, as two app nodes: each its own engine and writer thread, one chain."""
     world = build_world(scratch_url, facilities=8, children=10)
-    wsgi_app = make_app(scratch_url, FixedClock(DEFAULT_NOW))
+    nodes = [make_app(scratch_url, FixedClock(DEFAULT_NOW)) for _ in range(2)]
     clients = []
-    for facility_id, staff, _child_id in world:
-        app = client(wsgi_app)
+    for n, (facility_id, staff, _child_id) in enumerate(world):
+        app = client(nodes[n % 2])
         login(app, staff)
         clients.append((app, facility_id))
 
@@ -243,8 +244,9 @@ def test_view_records_of_concurrent_reads_all_reach_one_valid_chain(scratch_url)
             app.get(DAY_URL.format(facility_id), status=200)
 
     assert _run_threads(reader, len(clients)) == []
-    wsgi_app.registry["access_log.writer"].flush()
-    wsgi_app.registry["db.engine"].dispose()
+    for node in nodes:
+        node.registry["access_log.writer"].flush()
+        node.registry["db.engine"].dispose()
     checked, problems, views = chain_state(scratch_url)
     assert problems == []
     assert len(views) == 8 * 5 * 10

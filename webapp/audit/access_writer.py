@@ -108,6 +108,9 @@ class BatchedWriter:
         except queue.Full:
             write_batch(self.session_factory, [(entry, extras)], attempts=self.ATTEMPTS)
 
+    def _written(self, oldest_waited: float) -> None:
+        self.worst_lag = max(self.worst_lag, oldest_waited)
+
     def flush(self) -> None:
         """Write everything submitted so far now, and wait until it is committed."""
         self.queue.put(_FLUSH)
@@ -135,7 +138,7 @@ class BatchedWriter:
                     batch.append(item)
                 write_batch(self.session_factory, [(entry, extras) for _t, entry, extras in batch],
                             attempts=self.ATTEMPTS)
-                self.worst_lag = max(self.worst_lag, time.monotonic() - batch[0][0])
+                self._written(time.monotonic() - batch[0][0])
             finally:
                 for _ in range(taken):
                     self.queue.task_done()
