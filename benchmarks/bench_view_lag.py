@@ -7,13 +7,14 @@ power loss) can lose is what waits in its queue: this measures, under load,
 the time from a request handing its records over to their commit — the
 oldest item of each batch, so the worst any record waited.
 
-16 users (facility accounts, 35 children each) in this process, through
-WebTest against the real application with the production writer: 12 read
-their daily attendance page in a loop, 4 read it and save it. Printed: pages
+16 users by default (facility accounts, 35 children each) in this process,
+through WebTest against the real application with the production writer,
+with no pause between requests: 12 read their daily attendance page in a
+loop, 4 read it and save it. Printed: pages
 served, errors, view records in the chain, whether the chain verifies, and
 the worst and 99th-percentile submit-to-commit seconds.
 
-    .venv/bin/python benchmarks/bench_view_lag.py [--seconds 20]
+    .venv/bin/python benchmarks/bench_view_lag.py [--seconds 20] [--users 16] [--savers 4]
     MIMAMORI_BENCH_DATABASE_URL=postgresql+psycopg://…/bench .venv/bin/python benchmarks/bench_view_lag.py
 
 The PostgreSQL database is emptied (schema ``public`` dropped): a throwaway one.
@@ -45,12 +46,12 @@ from webapp.audit.models import AuditRecord  # noqa: E402
 from webapp.clock import FixedClock, parse_instant  # noqa: E402
 from webapp.db import create_engine  # noqa: E402
 
-USERS, SAVERS, CHILDREN = 16, 4, 35
+CHILDREN = 35
 NOW = parse_instant("2026-11-26T10:00:00+09:00")
 DAY_URL = "/attendance/facilities/{}/2026-11-25"
 
 
-def prepare(url: str) -> list[tuple[int, str]]:
+def prepare(url: str, users_count: int) -> list[tuple[int, str]]:
     engine = create_engine(url)
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
@@ -60,7 +61,7 @@ def prepare(url: str) -> list[tuple[int, str]]:
     session = sessionmaker(bind=engine, expire_on_commit=False)()
     make = Factory(session)
     users = []
-    for _ in range(USERS):
+    for _ in range(users_count):
         facility = make.facility()
         staff = make.account("facility", facility=facility)
         for _ in range(CHILDREN):
@@ -83,12 +84,13 @@ class TimedWriter(access_writer.BatchedWriter):
         TimedWriter.lags.append(oldest_waited)
 
 
-def run(url: str, seconds: float) -> None:
+def run(url: str, seconds: float, users_count: int, savers: int) -> None:
     from webapp.config import configure
     from webapp.settings import build_settings
 
-    users = prepare(url)
+    users = prepare(url, users_count)
     access_writer.BatchedWriter = TimedWriter
+    TimedWriter.lags = []
     config = configure(build_settings({
         "sqlalchemy.url": url, "mimamori.session_secret": "bench-" + "x" * 40,
         "mimamori.argon2_time_cost": "1", "mimamori.argon2_memory_cost": "1024",
@@ -109,7 +111,7 @@ def run(url: str, seconds: float) -> None:
             round_ += 1
             page = app.get(DAY_URL.format(facility_id), expect_errors=True)
             ok = page.status_int == 200
-            if ok and index < SAVERS:
+            if ok and index < savers:
                 form = page.forms["attendance-form"]
                 for name in form.fields:
                     if re.match(r"status-\d+$", name):
@@ -134,7 +136,7 @@ def run(url: str, seconds: float) -> None:
     engine.dispose()
     lags = sorted(TimedWriter.lags)
     p99 = lags[int(len(lags) * 0.99) - 1] if lags else 0.0
-    print(f"{engine.dialect.name}: {counts['pages']} day pages, {counts['saves']} saves, {counts['errors']} errors "
+    print(f"{engine.dialect.name}, {users_count} users ({savers} saving): {counts['pages']} day pages, {counts['saves']} saves, {counts['errors']} errors "
           f"in {seconds:.0f} s; {views} view records (expected {counts['pages'] * CHILDREN}); chain "
           f"{'OK' if not problems else problems[:3]}; {len(lags)} batches, submit-to-commit "
           f"p99 {p99:.3f} s, worst {lags[-1] if lags else 0:.3f} s")
@@ -143,11 +145,13 @@ def run(url: str, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--savers", type=int, default=4, help="how many of the users also save the day")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        run(f"sqlite:///{tmp}/lag.sqlite", args.seconds)
+        run(f"sqlite:///{tmp}/lag.sqlite", args.seconds, args.users, args.savers)
     if os.environ.get("MIMAMORI_BENCH_DATABASE_URL"):
-        run(os.environ["MIMAMORI_BENCH_DATABASE_URL"], args.seconds)
+        run(os.environ["MIMAMORI_BENCH_DATABASE_URL"], args.seconds, args.users, args.savers)
 
 
 if __name__ == "__main__":
