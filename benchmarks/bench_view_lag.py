@@ -136,8 +136,8 @@ def run(url: str, seconds: float, users_count: int, savers: int) -> None:
     engine.dispose()
     lags = sorted(TimedWriter.lags)
     p99 = lags[int(len(lags) * 0.99) - 1] if lags else 0.0
-    print(f"{engine.dialect.name}, {users_count} users ({savers} saving): {counts['pages']} day pages, {counts['saves']} saves, {counts['errors']} errors "
-          f"in {seconds:.0f} s; {views} view records (expected {counts['pages'] * CHILDREN}); chain "
+    print(f"{engine.dialect.name}, {users_count} users ({savers} saving): {counts['pages']} day pages, "
+          f"{counts['saves']} saves, {counts['errors']} errors in {seconds:.0f} s; {views} view records (expected {counts['pages'] * CHILDREN}); chain "
           f"{'OK' if not problems else problems[:3]}; {len(lags)} batches, submit-to-commit "
           f"p99 {p99:.3f} s, worst {lags[-1] if lags else 0:.3f} s")
 
