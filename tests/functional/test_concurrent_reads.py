@@ -363,3 +363,38 @@ def test_a_clean_stop_writes_every_queued_view_record(scratch_url, tmp_path):
     _checked, problems, views = chain_state(scratch_url)
     assert problems == []
     assert len([v for v in views if v.actor == staff.login]) == 12
+
+
+@pytest.mark.req("S-AUDIT")
+def test_a_batch_that_fails_is_tried_again_not_dropped(scratch_url):
+    """A commit failing once (a database switchover) does not lose the queued view records."""
+    from webapp.audit.access_writer import BatchedWriter
+    from webapp.audit.recorder import view_entry
+    from webapp.audit.view_records import VIEW_RECORDS_KEY
+    from webapp.db import utcnow
+
+    migrate.upgrade(scratch_url)
+    engine = create_engine(scratch_url)
+    real = sessionmaker(bind=engine)
+    failures = ["switchover"]
+
+    def flaky_factory():
+        session = real()
+        if failures:
+            reason = failures.pop()
+
+            def commit():
+                raise sa.exc.OperationalError("COMMIT", {}, Exception(reason))
+
+            session.commit = commit
+        return session
+
+    writer = BatchedWriter(flaky_factory, max_delay=0.01)
+    who = {"occurred_at": utcnow(), "account_id": None, "actor": "fac1", "role": "facility",
+           "organisation": None, "client_address": "192.0.2.10"}
+    writer.submit(None, {VIEW_RECORDS_KEY: [{**who, **view_entry("children", n, n)} for n in range(1, 6)]})
+    writer.flush()
+    engine.dispose()
+    assert failures == []  # the first attempt did fail
+    _checked, problems, views = chain_state(scratch_url)
+    assert problems == [] and sorted(v.child_id for v in views) == [1, 2, 3, 4, 5]
