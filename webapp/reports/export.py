@@ -21,6 +21,7 @@ from webapp.clock import JST
 from webapp.organisations.models import Centre, Facility
 from webapp.reports.models import ABSENCE_REASONS, MonthlyReport, MonthlyReportVersion
 from webapp.reports.scope import reports_clause
+from webapp.wareki import era_month
 
 # Characters that make Excel (or LibreOffice) evaluate a cell, or hide what follows.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -31,6 +32,11 @@ HEADER = [
     *(f"欠席理由:{label}" for label in ABSENCE_REASONS.values()),
     "欠席の補足", "家庭からの連絡", "様子", "特記事項なし", "確認日時",
 ]
+
+# The CSV only: the month in 和暦 (令和8年10月) for people reading it in Excel, as a
+# column of its own at the end, so that 対象月 stays machine-readable (YYYY-MM) and
+# no existing column moves. The print view has the era in its title instead.
+CSV_HEADER = [*HEADER, "対象月（和暦）"]
 
 
 def neutralise(value) -> str:
@@ -119,7 +125,8 @@ def _one_line_ending(text: str) -> str:
 def to_csv(rows: list[ExportRow]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADER)
+    writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow([_one_line_ending(neutralise(cell)) for cell in row_cells(row)])
+        cells = [*row_cells(row), era_month(row.report.period)]
+        writer.writerow([_one_line_ending(neutralise(cell)) for cell in cells])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
