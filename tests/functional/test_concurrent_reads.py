@@ -331,6 +331,8 @@ def test_a_clean_stop_writes_every_queued_view_record(scratch_url, tmp_path):
         "mimamori.second_factor_roles =\n"
         "mimamori.argon2_time_cost = 1\nmimamori.argon2_memory_cost = 1024\n"
         "mimamori.clock = fixed:2026-11-26T10:00:00+09:00\n"
+        # Unsafe requests must come from this origin (webapp/csrf.py).
+        f"mimamori.public_url = http://127.0.0.1:{port}\n"
         # Nothing is written by the timer during the test: only the stop can write it.
         "mimamori.access_log_max_delay = 3600\n"
         f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n",
@@ -351,8 +353,9 @@ def test_a_clean_stop_writes_every_queued_view_record(scratch_url, tmp_path):
                 assert server.poll() is None and time.monotonic() < deadline, server.stderr.read()
                 time.sleep(0.2)
         token = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
-        opener.open(f"{base}/login", urllib.parse.urlencode(
-            {"csrf_token": token, "login": staff.login, "password": PASSWORD}).encode(), timeout=10)
+        opener.open(urllib.request.Request(f"{base}/login", urllib.parse.urlencode(
+            {"csrf_token": token, "login": staff.login, "password": PASSWORD}).encode(),
+            headers={"Origin": base}), timeout=10)
         page = opener.open(base + DAY_URL.format(facility_id), timeout=10)
         assert page.status == 200
         assert chain_state(scratch_url)[2] == []  # still queued
