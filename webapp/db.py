@@ -17,6 +17,8 @@ import zope.sqlalchemy
 from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
+from webapp.sqlite_reads import BEGIN_OPTION, DEFERRED_KEY, begins_deferred, execution_policy, read_engine
+
 # One naming convention for every constraint so that alembic migrations name
 # them identically on SQLite and PostgreSQL (and downgrades can drop them).
 NAMING_CONVENTION = {
@@ -83,18 +85,21 @@ class Model(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine) -> None:
+def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine, busy_timeout_ms: int) -> None:
     """Make SQLite behave: enforce foreign keys, and let SQLAlchemy own BEGIN.
 
     pysqlite's own transaction handling breaks SAVEPOINT (used by the tests and
     by nested transactions), so we disable it and emit BEGIN ourselves — the
     recipe from SQLAlchemy's SQLite dialect documentation.
 
-    BEGIN IMMEDIATE, not a deferred BEGIN: a transaction that reads and then
-    writes while another thread writes fails at once with "database is locked"
-    (SQLite cannot wait in that case). Taking the write lock at BEGIN makes
-    concurrent requests wait their turn (busy_timeout) instead. It serialises
-    the embedded single-machine mode; production runs on PostgreSQL.
+    BEGIN IMMEDIATE unless the connection says otherwise: a transaction that
+    reads and then writes while another connection writes fails at once with
+    "database is locked" (SQLite cannot wait in that case), so a transaction
+    that may write takes the write lock at BEGIN and waits its turn
+    (busy_timeout) instead. Requests with safe HTTP methods read through
+    :func:`webapp.sqlite_reads.read_engine` and begin DEFERRED, taking no
+    write lock at all (webapp/sqlite_reads.py says how their rare writes are
+    made safe). Scripts, jobs and background writers begin IMMEDIATE.
     """
 
     @event.listens_for(engine, "connect")
@@ -103,19 +108,24 @@ def _enable_sqlite_foreign_keys_and_savepoints(engine: sa.Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        # Requests queue for the write lock (BEGIN IMMEDIATE below); wait rather than fail.
-        cursor.execute("PRAGMA busy_timeout=15000")
+        # Writers queue for the write lock (BEGIN IMMEDIATE below); wait rather than fail.
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str, **kwargs) -> sa.Engine:
+# How long a SQLite writer waits for the write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 15000
+
+
+def create_engine(url: str, sqlite_busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **kwargs) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)
-        _enable_sqlite_foreign_keys_and_savepoints(engine)
+        _enable_sqlite_foreign_keys_and_savepoints(engine, sqlite_busy_timeout_ms)
         return engine
     # pool_pre_ping lets an app node survive a database failover without a
     # restart: a dead pooled connection is replaced before it is used.
@@ -154,13 +164,13 @@ def retry_connect_through_switchover(engine: sa.Engine, seconds: float,
                 time.sleep(interval)
 
 
-def session_for(session_factory, transaction_manager, actor=None):
+def session_for(session_factory, transaction_manager, actor=None, **session_options):
     """A session joined to ``transaction_manager`` (a request's or a script's).
 
     ``actor`` (a :class:`webapp.audit.recorder.Actor`) is who the change
     records name for scripts; requests name the logged-in account.
     """
-    session = session_factory()
+    session = session_factory(**session_options)
     if actor is not None:
         session.info["actor"] = actor
     zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
@@ -168,7 +178,12 @@ def session_for(session_factory, transaction_manager, actor=None):
 
 
 def _request_db(request):
-    session = session_for(request.registry["db.session_factory"], request.tm)
+    options = {}
+    read_engine = request.registry.get("db.read_engine")  # SQLite only
+    if read_engine is not None and begins_deferred(request):
+        options["bind"] = read_engine
+        request.environ[DEFERRED_KEY] = True
+    session = session_for(request.registry["db.session_factory"], request.tm, **options)
     # The change recorder (webapp.audit) reads who is acting from here.
     session.info["request"] = request
 
@@ -184,9 +199,13 @@ def includeme(config):
     factory = settings.get("mimamori.db_session_factory")
     if factory is None:
         # The tests pass a factory bound to one outer transaction per test.
-        engine = create_engine(settings["sqlalchemy.url"])
+        busy_ms = int(settings.get("mimamori.sqlite_busy_timeout_ms", SQLITE_BUSY_TIMEOUT_MS))
+        engine = create_engine(settings["sqlalchemy.url"], sqlite_busy_timeout_ms=busy_ms)
         factory = sessionmaker(bind=engine)
         config.registry["db.engine"] = engine
+        if engine.dialect.name == "sqlite":
+            config.registry["db.read_engine"] = read_engine(engine)
+            config.set_execution_policy(execution_policy)
     config.registry["db.session_factory"] = factory
 
     config.include("pyramid_tm")

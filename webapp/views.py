@@ -20,6 +20,7 @@ from webapp.csrf import origin_of
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
 from webapp.security import SESSION_COOKIE
+from webapp.sqlite_reads import retry_as_writer
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +201,12 @@ def database_unavailable(exc, request):
     """The database could not be reached or dropped the connection, as during a
     failover (runbooks/database-ha.md): the transaction was rolled back whole,
     so say so and ask for a retry, with 503 rather than a 500."""
-    log.warning("database unavailable on %s %s: %s", request.method, request.path,
-                type(exc.orig if getattr(exc, "orig", None) is not None else exc).__name__)
+    if retry_as_writer(request, exc):
+        # Not a failure: webapp.sqlite_reads runs this GET again as a writer.
+        log.info("read transaction could not write on %s %s; retrying as a writer", request.method, request.path)
+    else:
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    type(exc.orig if getattr(exc, "orig", None) is not None else exc).__name__)
     request.response.status = 503
     request.response.headers["Retry-After"] = "30"
     return {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import zope.sqlalchemy
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
@@ -24,7 +23,8 @@ from webapp.attendance.services import (
     DayNotOpen,
     EntryConflict,
 )
-from webapp.audit.recorder import actor_for_request, append_records
+from webapp.audit.recorder import actor_for_request
+from webapp.audit.view_records import record_views
 from webapp.authz import Permission, Role
 from webapp.children.scope import scope_for
 from webapp.closed_days import calendar_for
@@ -53,16 +53,12 @@ def _day(request) -> dt.date:
 
 
 def _record_views(request, entity: str, entity_id, child_ids) -> None:
-    """Who saw which children's attendance (S-AUDIT), one record per child shown."""
-    if child_ids:
-        # One append for the whole page: the chain is extended under one lock, not once per child.
-        append_records(request.db.connection(), actor_for_request(request), [
-            {"action": "view", "entity": entity, "entity_id": str(entity_id), "child_id": child_id,
-             "before": None, "after": None}
-            for child_id in child_ids
-        ])
-        # Written with Core: without this zope.sqlalchemy would roll the records back.
-        zope.sqlalchemy.mark_changed(request.db)
+    """Who saw which children's attendance (S-AUDIT), one record per child shown.
+
+    Written after the request, with other requests' records in one batch
+    (webapp/audit/view_records.py): the page itself stays a read.
+    """
+    record_views(request, entity, entity_id, child_ids)
 
 
 def _goto(request, route: str, facility_id: int, query=None):

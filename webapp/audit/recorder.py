@@ -135,31 +135,43 @@ def pending_changes(session: Session) -> list[dict]:
     return changes
 
 
+def actor_values(actor: Actor) -> dict:
+    """The columns of a record that say who acted and from where."""
+    return {
+        "account_id": actor.account_id,
+        "actor": actor.actor,
+        "role": actor.role,
+        "organisation": actor.organisation,
+        "client_address": actor.client_address,
+    }
+
+
 def append_records(connection, actor: Actor, entries: list[dict]) -> None:
-    """Append records to the chain. Serialised: one writer at a time extends it."""
+    """Append records by one actor, all happening now."""
+    now = utcnow()
+    append_entries(connection, [{"occurred_at": now, **actor_values(actor), **entry} for entry in entries])
+
+
+def append_entries(connection, entries: list[dict]) -> None:
+    """Append whole records (actor and time included) in list order.
+
+    Serialised: one writer at a time extends the chain, across threads and
+    processes, so ids and prev_hash follow one order that verify_chain checks.
+    """
     if not entries:
         return
     if connection.dialect.name == "postgresql":
-        # Held until this transaction ends, so no other transaction can read
-        # the same chain tip. (SQLite already serialises writing transactions.)
+        # Held until this transaction ends, so no other transaction (another
+        # thread or app node) can read the same chain tip. On SQLite a writing
+        # transaction already holds the database's only write lock.
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_CHAIN_LOCK)))
     tip = connection.execute(
         sa.select(AuditRecord.id, AuditRecord.hash).order_by(AuditRecord.id.desc()).limit(1)
     ).first()
     next_id, prev_hash = (tip.id + 1, tip.hash) if tip else (1, GENESIS)
-    now = utcnow()
     rows = []
     for entry in entries:
-        values = {
-            "id": next_id,
-            "occurred_at": now,
-            "account_id": actor.account_id,
-            "actor": actor.actor,
-            "role": actor.role,
-            "organisation": actor.organisation,
-            "client_address": actor.client_address,
-            **entry,
-        }
+        values = {"id": next_id, **entry}
         values["hash"] = record_hash(prev_hash, values)
         values["prev_hash"] = prev_hash
         rows.append(values)
@@ -190,12 +202,15 @@ def _after_flush(session: Session, _flush_context) -> None:
     append_records(session.connection(), actor, entries)
 
 
+def view_entry(entity: str, entity_id, child_id: int | None) -> dict:
+    """The content of a view record ("who saw this child")."""
+    return {"action": "view", "entity": entity, "entity_id": str(entity_id), "child_id": child_id,
+            "before": None, "after": None}
+
+
 def record_view(session: Session, actor: Actor, entity: str, entity_id, child_id: int | None) -> None:
-    """A view of a personal page ("who saw this child")."""
-    append_records(session.connection(), actor, [{
-        "action": "view", "entity": entity, "entity_id": str(entity_id), "child_id": child_id,
-        "before": None, "after": None,
-    }])
+    """A view of a personal page, in ``session``'s transaction (requests use webapp.audit.view_records)."""
+    append_records(session.connection(), actor, [view_entry(entity, entity_id, child_id)])
 
 
 def install_recorder(session_factory) -> None:

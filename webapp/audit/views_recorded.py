@@ -1,15 +1,15 @@
 """Recording views of personal pages ("who saw this child", S-AUDIT).
 
 A tween inside the request transaction: when a page about a child is shown
-successfully, a ``view`` record joins the chain in the same transaction.
+successfully, it finds the child and hands a ``view`` record to
+webapp.audit.view_records, which has it written after the request.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-import zope.sqlalchemy
 
-from webapp.audit.recorder import actor_for_request, record_view
+from webapp.audit.view_records import record_views
 
 # route name -> the matchdict key that identifies the object shown
 RECORDED_ROUTES = {
@@ -53,11 +53,7 @@ def view_recording_tween_factory(handler, registry):
                 entity, child_id = "alerts", _child_of_alert(request.db, object_id)
             else:
                 entity, child_id = "monthly_reports", _child_of_report(request.db, object_id)
-            record_view(request.db, actor_for_request(request), entity, object_id, child_id)
-            # The record is written with Core, not the ORM: without this,
-            # zope.sqlalchemy sees an unchanged session and rolls the page's
-            # transaction back, record and all.
-            zope.sqlalchemy.mark_changed(request.db)
+            record_views(request, entity, object_id, [child_id])
         return response
 
     return tween

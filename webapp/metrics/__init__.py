@@ -30,6 +30,7 @@ from pyramid.tweens import EXCVIEW
 
 from webapp.metrics import collectors
 from webapp.netaddr import in_networks, parse_networks
+from webapp.sqlite_reads import retry_as_writer
 
 DEFAULT_CIDRS = "127.0.0.1/32 ::1/128"
 
@@ -45,7 +46,8 @@ def request_metrics_tween_factory(handler, registry):
         finally:
             matched = getattr(request, "matched_route", None)
             route = matched.name if matched is not None else "none"
-            collectors.observe_request(route, request.method, status, time.perf_counter() - started)
+            if not retry_as_writer(request):  # a discarded first attempt: the retry is counted
+                collectors.observe_request(route, request.method, status, time.perf_counter() - started)
 
     return tween
 
