@@ -17,6 +17,8 @@ from webapp.audit.events import AuthEventLog, AuthEventType
 from webapp.authz import Permission, Role
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
+from webapp.forms import query_text
+from webapp.redirects import safe_redirect_target, same_site_path
 from webapp.security import SESSION_COOKIE
 
 log = logging.getLogger(__name__)
@@ -49,13 +51,6 @@ def home(request):
     return HTTPSeeOther(request.route_url("account.password"))
 
 
-def _safe_next(request, target: str | None) -> str:
-    """Only same-site paths; never an absolute URL (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return request.route_url("home")
-
-
 @view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
              request_method="GET")
 def login_form(request):
@@ -67,9 +62,12 @@ def login_form(request):
 @view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
              request_method="POST")
 def login_submit(request):
-    login = request.POST.get("login", "")[:64]
-    password = request.POST.get("password", "")[:1024]
-    next_url = request.POST.get("next", "")
+    login = query_text(request.POST, "login")[:64]
+    password = query_text(request.POST, "password")[:1024]
+    # Where to go is settled before anything is recorded: a target that cannot
+    # be a redirect falls back to the home page instead of failing after
+    # login_succeeded has been written and the session started.
+    next_path = same_site_path(request.POST.get("next")) or ""
     attempt = LoginAttempt(login=login, password=password, client_address=request.client_address,
                            user_agent=request.user_agent, from_admin_network=request.from_admin_network)
     result = request.find_service(AuthenticationService).authenticate(attempt)
@@ -78,7 +76,7 @@ def login_submit(request):
         # disabled, address): never reveal whether the login exists. The auth
         # event keeps the real reason for the admins.
         request.response.status = 400
-        return {"login": login, "error": _("ログインIDまたはパスワードが正しくありません。"), "next": next_url}
+        return {"login": login, "error": _("ログインIDまたはパスワードが正しくありません。"), "next": next_path}
     sessions = request.find_service(SessionService)
     # Whatever session the browser brought (pending, or planted by someone
     # else) ends here: the session id is always new after a login.
@@ -89,10 +87,10 @@ def login_submit(request):
     if second_factor.is_enrolled(result.account):
         # Step two: this session reaches nothing but the code page.
         token = second_factor.start_pending(result.account)
-        location = request.route_url("login.second_factor", _query={"next": next_url} if next_url else {})
+        location = request.route_url("login.second_factor", _query={"next": next_path} if next_path else {})
     else:
         token = sessions.start(result.account)
-        location = _safe_next(request, next_url)
+        location = next_path or request.route_url("home")
         if result.account.must_change_password:
             location = request.route_url("account.password")
     # A fresh CSRF token too, so one planted before login is useless after it.
@@ -122,7 +120,7 @@ def set_locale(request):
     code = request.matchdict["code"]
     if code not in LOCALES:
         raise HTTPNotFound()
-    response = HTTPSeeOther(_safe_next(request, request.params.get("next")))
+    response = HTTPSeeOther(safe_redirect_target(request, request.params.get("next")))
     response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
     return response
 

@@ -1,29 +1,24 @@
 """CSV (and print) export of submitted monthly reports (F-EXPORT).
 
-The CSV must open correctly in Excel on a ward PC: UTF-8 with a byte-order
-mark (without it Excel assumes Shift_JIS and shows mojibake), CRLF line ends,
-and every cell that Excel would read as a formula neutralised with a leading
-single quote (CSV injection: a child's 様子 starting with "=" must stay text).
+The CSV must open correctly in Excel on a ward PC and never run a formula
+(a child's 様子 starting with "=" must stay text): both are
+:mod:`webapp.csv_export`'s job, shared with every other export.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 
 import sqlalchemy as sa
 
 from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.clock import JST
+from webapp.csv_export import csv_bytes
 from webapp.organisations.models import Centre, Facility
 from webapp.reports.models import ABSENCE_REASONS, MonthlyReport, MonthlyReportVersion
 from webapp.reports.scope import reports_clause
-
-# Characters that make Excel (or LibreOffice) evaluate a cell, or hide what follows.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER = [
     "対象月", "施設コード", "施設名", "児童氏名", "ふりがな", "学年", "クラス", "担当センター",
@@ -31,14 +26,6 @@ HEADER = [
     *(f"欠席理由:{label}" for label in ABSENCE_REASONS.values()),
     "欠席の補足", "家庭からの連絡", "様子", "特記事項なし", "確認日時",
 ]
-
-
-def neutralise(value) -> str:
-    """A cell as text that spreadsheet software will not evaluate."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,16 +97,5 @@ def row_cells(row: ExportRow) -> list:
     ]
 
 
-def _one_line_ending(text: str) -> str:
-    # Inside a quoted cell Excel expects LF for a line break; a stray CR would
-    # end the row in some tools and shift every following column.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def to_csv(rows: list[ExportRow]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(HEADER)
-    for row in rows:
-        writer.writerow([_one_line_ending(neutralise(cell)) for cell in row_cells(row)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(HEADER, (row_cells(row) for row in rows))
