@@ -7,7 +7,7 @@ import logging
 import sqlalchemy as sa
 from pyramid.csrf import new_csrf_token
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
@@ -150,6 +150,14 @@ def notfound(exc, request):
 @exception_view_config(BadCSRFOrigin, renderer="errors/csrf.html")
 def bad_csrf(exc, request):
     request.response.status = 400
+    return {}
+
+
+@exception_view_config(HTTPClientError, renderer="errors/bad_request.html")
+def client_error(exc, request):
+    """Any other 4xx a view or tween raises (a request that is not UTF-8, webapp.malformed):
+    the application's page with its status, not Pyramid's plain one."""
+    request.response.status = exc.status
     return {}
 
 
