@@ -82,7 +82,7 @@ def clean_date(raw, *, required: bool = True):
     return value, None
 
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def path_day(text) -> dt.date | None:

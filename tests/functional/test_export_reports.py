@@ -81,3 +81,16 @@ def test_admin_exports_every_centre(app, make, exported, login_as):
     login_as(make.account("admin"))
     table = parse(app.get("/export/reports.csv", {"from": "2026-10", "to": "2026-10"}).body)
     assert len(table) == 3
+
+
+@pytest.mark.req("F-EXPORT", "S-WEB")
+@pytest.mark.parametrize("text", [" =1+1", "\n=1+1", "\t=1+1", "\r=1+1", "＝1+1", "\u3000@SUM(A1)"])
+def test_formulas_after_blanks_and_controls_are_neutralised_and_counts_stay_numbers(app, make, login_as, text):
+    centre = make.centre()
+    child = make.child(facility=make.facility(centre=centre))
+    make.report(child, OCTOBER, nothing_special=False, condition=text, days_expected=20, days_attended=18)
+    login_as(make.account("caseworker", centre=centre))
+    header, row = parse(app.get("/export/reports.csv", {"from": "2026-10", "to": "2026-10"}).body)
+    row = dict(zip(header, row))
+    assert row["様子"] == "'" + text.replace("\r", "\n")
+    assert (row["出席すべき日数"], row["出席日数"]) == ("20", "18")  # ints written by the app: not quoted
