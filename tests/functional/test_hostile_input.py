@@ -398,6 +398,12 @@ KNOWN = [  # (request, the status it must get)
             (("goto", "9999-12-31"),)), 400),
     (Hostile("centre.attendance_day", "GET", "caseworker", (("facility_id", "{facility_id}"), ("day", "9999-12-31"))), 404),
     (Hostile("centre.attendance_day", "GET", "caseworker", (("facility_id", "{facility_id}"), ("day", "0001-01-01"))), 404),
+    # Found by the sweep: an id beyond a database integer overflowed in the admin's account pages.
+    (Hostile("admin.account_edit", "GET", "admin", (("account_id", "99999999999999999999999"),)), 404),
+    (Hostile("admin.account_reset", "POST", "admin", (("account_id", "2147483648"),)), 404),
+    # Found by the sweep: a query, path or form that is not UTF-8 broke even the error page.
+    (Hostile("children.list", "GET", "caseworker", raw_query="q=%FF"), 400),
+    (Hostile("login", "GET", "anonymous", raw_query="next=%C3%28"), 400),
 ]
 KNOWN_CASES = [case for case, _status in KNOWN]
 
