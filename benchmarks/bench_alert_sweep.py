@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-from webapp.alerts.models import Alert, AlertSweepState  # noqa: E402
+from webapp.alerts.models import Alert, AlertEvent, AlertSweepState  # noqa: E402
 from webapp.alerts.streaks import Thresholds  # noqa: E402
 from webapp.alerts.sweep import AlertSweep  # noqa: E402
 from webapp.closed_days import calendar_for  # noqa: E402
@@ -141,6 +141,7 @@ class History:
 
 def reset(engine, history_start: dt.date) -> None:
     with engine.begin() as conn:
+        conn.execute(sa.delete(AlertEvent.__table__))  # their history first (it refers to them)
         conn.execute(sa.delete(Alert.__table__))
         conn.execute(sa.delete(AlertSweepState.__table__))
         conn.execute(sa.text("DELETE FROM mail_outbox"))

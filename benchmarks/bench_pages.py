@@ -69,6 +69,7 @@ def write_ini(directory: pathlib.Path, url: str, port: int) -> pathlib.Path:
         f"sqlalchemy.url = {url.replace('%', '%%')}\n"
         "mimamori.secure_cookies = false\n"
         "mimamori.second_factor_roles =\n"
+        f"mimamori.public_url = http://127.0.0.1:{port}\n"
         f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = {THREADS}\n",
         encoding="utf-8",
     )

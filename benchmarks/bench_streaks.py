@@ -115,7 +115,7 @@ def measure(years: int, children: int, repeat: int) -> dict[str, float]:
             entries.get(AS_OF)
 
     alerts = sum(
-        evaluate(e, calendar.open_days_backwards(f, AS_OF), AS_OF).state.level == Level.ALERT for f, e in kids
+        evaluate(e, calendar.open_days_backwards(f, AS_OF), AS_OF).state.level == Level.ACTION for f, e in kids
     )
     return {
         "entries": sum(len(e) for _, e in kids),

@@ -37,6 +37,9 @@ class Client:
     def request(self, method: str, path: str, form: dict | None = None):
         """Returns (status, headers, body text, seconds from sending to the last byte)."""
         headers = {"Host": f"127.0.0.1:{self.port}"}
+        if method not in ("GET", "HEAD"):
+            # As a browser does: the app refuses unsafe requests from other origins (webapp.csrf).
+            headers["Origin"] = f"http://127.0.0.1:{self.port}"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

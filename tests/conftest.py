@@ -188,7 +188,7 @@ def login_as(app, db):
 
 
 def csrf_token(app) -> str:
-    """The CSRF token of the current client (double-submit cookie)."""
+    """The CSRF token of the current client's session (webapp.csrf)."""
     page = app.get("/account/password")
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 

@@ -18,6 +18,16 @@ _PASSWORD_HASH = TEST_PASSWORDS.hash(PASSWORD)
 _counter = itertools.count(1)
 
 
+class FakeOutbox:
+    """Stands in for webapp.mail.services.MailOutbox in service tests: keeps what was queued."""
+
+    def __init__(self):
+        self.queued = []
+
+    def enqueue(self, recipient, template, **params):
+        self.queued.append((recipient, template, params))
+
+
 class Factory:
     def __init__(self, db):
         self.db = db
@@ -82,10 +92,9 @@ class Factory:
                                        submitted_at=submitted_at, **content))
         return report
 
-    def alert(self, child: Child, kind="absence_warning", streak_id: dt.date = dt.date(2026, 11, 20), **kw):
-        """An alert as the sweep raises it (open, length 3 unless told)."""
-        from webapp.alerts.models import Alert, AlertStatus
-        from webapp.alerts.streaks import SignalKind
+    def alert(self, child: Child, level="caution", streak_id: dt.date = dt.date(2026, 11, 20), **kw):
+        """A streak's alert as the sweep raises it (注意, open, length 3 unless told)."""
+        from webapp.alerts.models import Alert, AlertLevel, AlertStatus, legacy_kind
         from webapp.db import utcnow
 
         kw.setdefault("signal_day", streak_id + dt.timedelta(days=2))
@@ -95,7 +104,8 @@ class Factory:
         kw.setdefault("raised_at", utcnow())
         kw.setdefault("status", AlertStatus.OPEN)
         kw.setdefault("facility_id", child.facility_id)
-        return self._add(Alert(child_id=child.id, kind=SignalKind(kind), streak_id=streak_id, **kw))
+        kw.setdefault("kind", legacy_kind(level, kw.get("no_contact", False) and kw["streak_length"] < 3))
+        return self._add(Alert(child_id=child.id, level=AlertLevel(level), streak_id=streak_id, **kw))
 
     def attendance(self, child: Child, day: dt.date, status="present", recorder: Account | None = None, **kw):
         """A current daily attendance entry (version 1 unless told), at the child's facility unless told."""

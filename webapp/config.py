@@ -66,6 +66,8 @@ def configure(settings: dict) -> Configurator:
     config.include(".rollover")
     # A child's timeline and attendance calendar (F-DASH): reads every area above, so it comes last.
     config.include(".timeline")
+    # The facility's home, today's to-do: reads attendance, reports, messages and notices.
+    config.include(".today")
 
     config.commit()
     return config

@@ -29,7 +29,7 @@ from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
 from webapp.clock import JST
-from webapp import demo_attendance
+from webapp import demo_alerts, demo_attendance
 from webapp.demo_bulk import IdAllocator
 from webapp.demo_reports import ReportGenerator, months_back
 from webapp import demo_notices
@@ -39,6 +39,8 @@ from webapp.organisations.models import Centre, CentreKind, Facility, FacilityTy
 # One password for every demo account (printed by describe_logins). Hashed once
 # per load: argon2id per account would take minutes at the ward scale.
 DEMO_PASSWORD = "mimamori-demo-2026"
+# Every demo account has the address login@example.jp (a domain reserved for examples).
+DEMO_MAIL_DOMAIN = "example.jp"
 
 T = FacilityType
 SUPPORT_CENTRES = (
@@ -179,8 +181,9 @@ class _Loader:
         ReportGenerator(self.ids, self.rng, self.now, latest).generate(
             children, facilities, caseworkers, facility_accounts
         )
-        demo_attendance.generate(self.ids, random.Random(self.rng.random()), self.now, children, facilities,
-                                 facility_accounts)
+        streaks = demo_attendance.generate(self.ids, random.Random(self.rng.random()), self.now, children,
+                                           facilities, facility_accounts)
+        demo_alerts.generate(self.ids, self.now, children, streaks, caseworkers)
         demo_urgent.generate(self.ids, self.now, children, facilities, caseworkers, facility_accounts)
         demo_notices.generate(self.ids, self.now, children)
         self.ids.finish()
@@ -256,7 +259,10 @@ class _Loader:
 
         def add(role, login, display_name, organisation, centre_id=None, facility_id=None):
             rows.append({
-                "login": login, "display_name": display_name, "password_hash": self.password_hash,
+                # A domain reserved for examples (JPRS): the outbox fills after demo actions, and
+                # nothing could ever reach a real mailbox.
+                "login": login, "email": f"{login}@{DEMO_MAIL_DOMAIN}",
+                "display_name": display_name, "password_hash": self.password_hash,
                 "role": role, "centre_id": centre_id, "facility_id": facility_id, "active": True,
                 "must_change_password": False, **self._stamp(),
             })

@@ -43,9 +43,11 @@ def includeme(config):
     config.add_route("logs.auth", "/logs/auth")
     config.add_route("logs.changes", "/logs/changes")
 
-    # Facility staff: the month's report list and the report form
+    # Facility staff: the home (today's to-do), the month's report list and the report form
+    config.add_route("facility.today", "/today")
     config.add_route("facility.period", "/reports/period/{period}")
     config.add_route("facility.report_edit", "/reports/period/{period}/children/{child_id:\\d+}")
+    config.add_route("facility.report_next", "/reports/period/{period}/next")
 
     # Any role allowed to see the report (scoped): a report and its versions
     config.add_route("report.detail", "/reports/{report_id:\\d+}")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from pyramid.security import Allowed, Denied
-from pyramid.csrf import CookieCSRFStoragePolicy
 from pyramid.tweens import EXCVIEW
 
 from webapp.accounts.second_factor import SecondFactorService, required_roles
 from webapp.accounts.services import AuthenticationService, LoginPolicy, PasswordService, SessionService
+from webapp.accounts.throttle import AddressThrottle
 from webapp.audit.events import AuthEventType, FailureReason, record_after_request
 from webapp.authz import Permission, Role, role_has
+from webapp.csrf import NEW_SESSION_TOKEN, SessionBoundCSRFStoragePolicy, origin_checked_view, trusted_origins
 from webapp.settings import as_bool
 
 SESSION_COOKIE = "mimamori_session"
@@ -84,6 +85,8 @@ class MimamoriSecurityPolicy:
         return Denied(f"role {account.role} lacks {permission}")
 
     def remember(self, request, token, **kw):
+        # The CSRF token follows the session id at once (webapp.csrf).
+        request.environ[NEW_SESSION_TOKEN] = token
         request.response.set_cookie(
             SESSION_COOKIE,
             token,
@@ -96,6 +99,7 @@ class MimamoriSecurityPolicy:
         return []
 
     def forget(self, request, **kw):
+        request.environ[NEW_SESSION_TOKEN] = None
         request.response.delete_cookie(SESSION_COOKIE, path="/")
         return []
 
@@ -148,8 +152,12 @@ def includeme(config):
     policy = LoginPolicy(
         lockout_threshold=int(settings["mimamori.lockout_threshold"]),
         lockout_duration=dt.timedelta(minutes=int(settings["mimamori.lockout_minutes"])),
-        address_threshold=int(settings["mimamori.address_failure_threshold"]),
-        address_window=dt.timedelta(minutes=int(settings["mimamori.address_failure_window_minutes"])),
+        address=AddressThrottle(
+            logins=int(settings["mimamori.address_throttle_logins"]),
+            window=dt.timedelta(minutes=int(settings["mimamori.address_throttle_window_minutes"])),
+            base_delay=dt.timedelta(seconds=int(settings["mimamori.address_throttle_base_seconds"])),
+            max_delay=dt.timedelta(seconds=int(settings["mimamori.address_throttle_max_seconds"])),
+        ),
     )
     config.register_service_factory(
         lambda _ctx, request: AuthenticationService(request.db, passwords, request.clock, policy),
@@ -170,10 +178,13 @@ def includeme(config):
     config.set_security_policy(MimamoriSecurityPolicy(secure, absolute))
     config.add_request_method(_account, "account", reify=True)
 
-    # CSRF on every unsafe request, double-submit cookie (works before login too).
+    # CSRF on every unsafe request: a token bound to the session, and our own
+    # Origin check (Pyramid's trusts the Host header and skips plain http).
     config.set_csrf_storage_policy(
-        CookieCSRFStoragePolicy(cookie_name="mimamori_csrf", secure=secure, httponly=True, samesite="Lax")
-    )
-    config.set_default_csrf_options(require_csrf=True)
+        SessionBoundCSRFStoragePolicy(SESSION_COOKIE, settings["mimamori.session_secret"], secure))
+    config.set_default_csrf_options(require_csrf=True, check_origin=False)
+    config.registry["csrf.trusted_origins"] = trusted_origins(settings)
+    # Checked just before the token, after the permission check.
+    config.add_view_deriver(origin_checked_view, under="secured_view", over="csrf_view")
     # Over the exception view tween, so error pages get the headers too.
     config.add_tween("webapp.security.security_headers_tween_factory", over=EXCVIEW)

@@ -31,9 +31,14 @@ DEFAULTS: dict[str, str] = {
     # Lockout after this many consecutive wrong passwords, for this long (S-AUTH).
     "mimamori.lockout_threshold": "5",
     "mimamori.lockout_minutes": "15",
-    # Refuse an address after this many failed logins (any accounts) in the window.
-    "mimamori.address_failure_threshold": "20",
-    "mimamori.address_failure_window_minutes": "15",
+    # An address from which this many different login IDs failed within the
+    # window must wait before each further attempt: base seconds, doubling with
+    # every further ID, at most max seconds (webapp.accounts.throttle). Never a
+    # lock: colleagues behind one address are not shut out by one person's typos.
+    "mimamori.address_throttle_logins": "10",
+    "mimamori.address_throttle_window_minutes": "60",
+    "mimamori.address_throttle_base_seconds": "2",
+    "mimamori.address_throttle_max_seconds": "300",
     # Roles that must use a second factor (TOTP); they are sent to enrol right
     # after their first login. Facility staff may enrol but need not (S-AUTH).
     "mimamori.second_factor_roles": "admin caseworker",
@@ -55,8 +60,12 @@ DEFAULTS: dict[str, str] = {
     "mimamori.smtp_timeout_seconds": "10",
     "mimamori.mail_from": "noreply@localhost",
     "mimamori.mail_from_name": "見守り",
-    # The address users reach the application at; links in emails start with it.
+    # The address users reach the application at; links in emails start with it,
+    # and forms are accepted only from its origin (webapp.csrf).
     "mimamori.public_url": "https://localhost",
+    # Further origins whose forms are accepted (space-separated URLs), e.g. a
+    # second name of the same site; the Host header is never trusted for this.
+    "mimamori.trusted_origins": "",
     # Retries: after 1, 2, 4 … minutes, at most 6 hours apart; failed after 12 attempts (about a day).
     "mimamori.mail_max_attempts": "12",
     "mimamori.mail_retry_base_seconds": "60",
@@ -98,6 +107,7 @@ ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "MIMAMORI_SMTP_PASSWORD": "mimamori.smtp_password",
     "MIMAMORI_MAIL_FROM": "mimamori.mail_from",
     "MIMAMORI_PUBLIC_URL": "mimamori.public_url",
+    "MIMAMORI_TRUSTED_ORIGINS": "mimamori.trusted_origins",
     # A test or demo server on another day (webapp.clock); never set in production.
     "MIMAMORI_CLOCK": "mimamori.clock",
 }

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from jinja2 import pass_context
+from markupsafe import Markup, escape
+
+from webapp import wareki
 from webapp.clock import JST
 
 WEEKDAYS_JA = "月火水木金土日"
@@ -27,6 +31,14 @@ def period_label(period: dt.date) -> str:
     return f"{period.year}年{period.month}月"
 
 
+@pass_context
+def period_with_era(context, period: dt.date) -> Markup:
+    """「2026年12月（令和8年12月）」 on Japanese pages (the era in a span), 「2026年12月」 on English ones."""
+    era = wareki.era_month_filter(context, period)
+    label = escape(period_label(period))
+    return label + Markup('<span class="era">（%s）</span>') % era if era else label
+
+
 def period_param(period: dt.date) -> str:
     return f"{period.year:04d}-{period.month:02d}"
 
@@ -41,6 +53,9 @@ def includeme(config):
         env.filters["utc_iso"] = utc_iso
         env.filters["period_label"] = period_label
         env.filters["period_param"] = period_param
+        env.filters["period_with_era"] = period_with_era
+        env.filters["era_month"] = wareki.era_month_filter
+        env.filters["era_year"] = wareki.era_year_filter
         env.trim_blocks = True
         env.lstrip_blocks = True
 

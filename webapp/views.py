@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import sqlalchemy as sa
 from pyramid.csrf import new_csrf_token
@@ -13,8 +14,9 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 
 from webapp.accounts.second_factor import SecondFactorService
 from webapp.accounts.services import AuthenticationService, LoginAttempt, SessionService
-from webapp.audit.events import AuthEventLog, AuthEventType
+from webapp.audit.events import AuthEventLog, AuthEventType, FailureReason
 from webapp.authz import Permission, Role
+from webapp.csrf import origin_of
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
 from webapp.forms import query_text
@@ -41,7 +43,7 @@ def healthz(request):
 def home(request):
     role = request.account.role
     if role == Role.FACILITY:
-        return HTTPSeeOther(request.route_url("facility.period", period="current"))
+        return HTTPSeeOther(request.route_url("facility.today"))
     if role == Role.CASEWORKER:
         return HTTPSeeOther(request.route_url("centre.matrix"))
     if role == Role.ADMIN:
@@ -56,7 +58,16 @@ def home(request):
 def login_form(request):
     if request.authenticated_userid is not None:
         return HTTPSeeOther(request.route_url("home"))
-    return {"login": "", "error": None, "next": request.params.get("next", "")}
+    return {"login": "", "error": None, "hint": None, "next": request.params.get("next", "")}
+
+
+def lockout_advice(policy):
+    minutes = int(policy.lockout_duration.total_seconds() // 60)
+    return _("パスワードを${count}回続けて間違えると、そのログインIDは${minutes}分間ログインできなくなります。"
+             "そうなったときは${minutes}分待ってから、もう一度お試しください。"
+             "急ぐ場合は、施設の方は施設の管理者か担当のセンターに、センターの方は区の管理者に連絡し、"
+             "ロックの解除を依頼してください。",
+             mapping={"count": policy.lockout_threshold, "minutes": minutes})
 
 
 @view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
@@ -70,13 +81,24 @@ def login_submit(request):
     next_path = same_site_path(request.POST.get("next")) or ""
     attempt = LoginAttempt(login=login, password=password, client_address=request.client_address,
                            user_agent=request.user_agent, from_admin_network=request.from_admin_network)
-    result = request.find_service(AuthenticationService).authenticate(attempt)
+    authentication = request.find_service(AuthenticationService)
+    result = authentication.authenticate(attempt)
+    if result.failure == FailureReason.THROTTLED:
+        # About the address, not the login: says nothing about any ID.
+        seconds = math.ceil(result.wait.total_seconds())
+        request.response.status = 429
+        request.response.headers["Retry-After"] = str(seconds)
+        return {"login": login, "next": next_path, "hint": None, "error": _(
+            "このネットワークからのログインの失敗が続いているため、少し間をおいていただいています。"
+            "${seconds}秒待ってから、もう一度ログインしてください。", mapping={"seconds": seconds})}
     if not result.ok:
         # One message for every reason (unknown login, wrong password, locked,
-        # disabled, address): never reveal whether the login exists. The auth
-        # event keeps the real reason for the admins.
+        # disabled, address): never reveal whether the login exists. So the
+        # lockout advice is there every time, for a locked-out user to find.
+        # The auth event keeps the real reason for the admins.
         request.response.status = 400
-        return {"login": login, "error": _("ログインIDまたはパスワードが正しくありません。"), "next": next_path}
+        return {"login": login, "next": next_path, "error": _("ログインIDまたはパスワードが正しくありません。"),
+                "hint": lockout_advice(authentication.policy)}
     sessions = request.find_service(SessionService)
     # Whatever session the browser brought (pending, or planted by someone
     # else) ends here: the session id is always new after a login.
@@ -112,6 +134,8 @@ def logout(request):
     response = HTTPSeeOther(request.route_url("login"))
     request.response = response
     forget(request)
+    # A fresh pre-login token too: nothing from before this logout works after it.
+    new_csrf_token(request)
     return response
 
 
@@ -149,8 +173,23 @@ def notfound(exc, request):
 @exception_view_config(BadCSRFToken, renderer="errors/csrf.html")
 @exception_view_config(BadCSRFOrigin, renderer="errors/csrf.html")
 def bad_csrf(exc, request):
-    request.response.status = 400
-    return {}
+    """403: a form from an old page, another session or another site (webapp.csrf).
+
+    Nothing was saved. The page says so and how to get the typed text back;
+    it never re-offers the submitted values, or a forged post would become a
+    one-click button on our own site.
+    """
+    log.info("CSRF refusal on %s %s: %s", request.method, request.path, exc)
+    request.response.status = 403
+    return {"back": _same_origin_referrer(request)}
+
+
+def _same_origin_referrer(request) -> str | None:
+    """The page the form was on, if it was one of ours: the link to open it afresh."""
+    referrer = request.referrer
+    if referrer and origin_of(referrer) in request.registry["csrf.trusted_origins"]:
+        return referrer
+    return None
 
 
 @exception_view_config(HTTPClientError, renderer="errors/bad_request.html")

@@ -66,6 +66,8 @@ def server(tmp_path_factory):
         "mimamori.secure_cookies = false\n"
         # No phone in CI: no role is forced to enrol a second factor.
         "mimamori.second_factor_roles =\n"
+        # Forms are accepted only from the server's own origin (webapp.csrf).
+        f"mimamori.public_url = http://127.0.0.1:{port}\n"
         + (f"mimamori.clock = {CLOCK}\n" if CLOCK else "")
         + "\n[server:main]\n"
         "use = egg:waitress#main\n"
@@ -98,6 +100,15 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def walk_url():
     """A second demo server for the walkthroughs, which change its data (reports, alerts, accounts)."""
+    from webapp.manuals.demo_server import demo_server
+
+    with demo_server(clock=CLOCK) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def tablet_walk_url():
+    """The walkthroughs again at tablet size need data of their own (each walk uses up what it acts on)."""
     from webapp.manuals.demo_server import demo_server
 
     with demo_server(clock=CLOCK) as url:

@@ -110,3 +110,38 @@ def test_filter_by_grade_and_class_in_the_browser(new_page, server, facility_log
     with page.expect_navigation():
         page.get_by_role("button", name="保存する", exact=True).click()
     assert f"grade={grade}" in page.url and page.locator("table.attendance tbody tr").count() == shown
+
+
+# The first row whose child is not marked absent yet and has no reason chosen: its child id.
+ROW_TO_MARK = """() => { for (const row of document.querySelectorAll('table.attendance tbody tr')) {
+  const absent = row.querySelector('input[type=radio][value=absent]');
+  const reason = row.querySelector('select[id^=reason-]');
+  if (absent && reason && !absent.checked && !reason.value && !reason.disabled) return absent.name.slice(7);
+} return null; }"""
+
+
+@pytest.mark.req("F-DAILY", "F-UI")
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_tapping_absent_opens_the_reason_list_but_the_keyboard_keeps_its_focus(new_page, facility_login, size):
+    mobile = {"has_touch": True, "is_mobile": True} if size == "tablet" else {}
+    page = new_page(viewport=VIEWPORTS[size], **mobile)
+    log_in(page, facility_login[0])
+    open_an_open_day(page)
+    child_id = page.evaluate(ROW_TO_MARK)
+    assert child_id, "no row left to mark absent"
+    absent = page.locator(f"input[name=status-{child_id}][value=absent]")
+    if size == "tablet":
+        absent.tap()
+    else:
+        absent.click()
+    focused = page.evaluate("() => document.activeElement.id")
+    assert focused == f"reason-{child_id}"
+    assert page.locator(f"#reason-{child_id}").get_attribute("data-picker-opened") == "1"
+
+    # With the keyboard the arrow keys walk the radio group and the focus stays in it.
+    page.reload()
+    other = page.evaluate(ROW_TO_MARK)
+    page.locator(f"input[name=status-{other}]").first.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+        assert page.evaluate("() => document.activeElement.name") == f"status-{other}"

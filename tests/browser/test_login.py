@@ -14,7 +14,8 @@ HOMES = {
     "auditor": (r"/logs/access$", "アクセスログ", "世田谷区"),
     "cw-setagaya-1": (r"/centre/submissions$", "提出状況", "世田谷子ども家庭支援センター"),
     "cw-jisou-1": (r"/centre/submissions$", "提出状況", "世田谷区児童相談所"),
-    "es001": (r"/reports/period/(current|\d{4}-\d{2})$", "月次報告", "小学校"),
+    # Facilities land on today's to-do (webapp/today), not on the month's list.
+    "es001": (r"/today$", "今日やること", "小学校"),
 }
 
 

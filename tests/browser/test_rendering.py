@@ -11,7 +11,8 @@ from tests.browser.helpers import log_in
 
 # Pages each role uses most, checked at tablet width.
 TABLET_PAGES = {
-    "es001": ["/", "/children"],
+    # "/" is the facility's to-do home (/today); the month's list was the home before and stays checked.
+    "es001": ["/", "/reports/period/current", "/children"],
     "cw-setagaya-1": ["/", "/centre/review", "/children"],
     "admin": ["/admin", "/admin/facilities", "/admin/accounts"],
 }
@@ -69,6 +70,7 @@ def test_pages_fit_a_tablet_without_horizontal_scrolling(new_page, login):
 def test_report_form_and_matrix_fit_a_tablet(new_page):
     page = new_page(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
     log_in(page, "es001")
+    page.goto("/reports/period/current")  # the month's list (login lands on the to-do home)
     # Any child's form will do (入力する or 続きを入力: both open the form).
     link = page.locator("main a.button[href*='/children/']").first
     page.goto(link.get_attribute("href"))

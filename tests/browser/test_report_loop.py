@@ -63,6 +63,14 @@ def child_without_report(page, server) -> int:
     raise AssertionError(f"every child on {page.url} already has a report")
 
 
+def open_month_list(page) -> None:
+    """From the facility's home (今日やること), Tab to the link to the month's list and follow it."""
+    assert page.locator("h1").inner_text() == "今日やること"
+    tab_to(page, lambda info: info["tag"] == "a" and info["id"] == "month-list-link")
+    press_and_wait(page, "Enter")
+    assert re.search(r"/reports/period/\d{4}-\d{2}$", page.url), page.url
+
+
 def open_report_form(page, child_id: int, link_text: str) -> None:
     """From the facility's period page, Tab to this child's link and follow it with Enter."""
     info = tab_to(page, lambda info: is_link(link_text)(info) and info["href"].endswith(f"/children/{child_id}"))
@@ -92,6 +100,7 @@ def notice(page) -> str:
 def test_report_from_draft_to_acknowledged_with_the_keyboard(new_page, server):
     facility = new_page()
     log_in(facility, "es001")
+    open_month_list(facility)
     child_id = child_without_report(facility, server)
     open_report_form(facility, child_id, "入力する")
     form_url = facility.url
@@ -150,9 +159,15 @@ def test_report_from_draft_to_acknowledged_with_the_keyboard(new_page, server):
     centre.wait_for_load_state()
     assert notice(centre) == "差し戻しました。"
 
-    # 5. The facility sees the comment, corrects the late count and resubmits.
-    facility.goto(form_url.rsplit("/children/", 1)[0])
-    open_report_form(facility, child_id, "続きを入力")
+    # 5. The facility's home lists the returned report first, with the centre's reason,
+    #    and its link opens the form straight away; it corrects the late count and resubmits.
+    facility.goto("/")
+    returned = facility.locator("section.todo-returned li", has=facility.locator(f"a[href$='/children/{child_id}']"))
+    assert "遅刻の回数をもう一度ご確認ください。" in returned.inner_text()
+    tab_to(facility, lambda info: info["tag"] == "a" and info["href"].endswith(f"/children/{child_id}")
+           and "報告を直す" in info["text"])
+    press_and_wait(facility, "Enter")
+    assert facility.url == form_url
     assert "遅刻の回数をもう一度ご確認ください。" in facility.locator(".returned-comment").inner_text()
     tab_to(facility, lambda info: info["id"] == "late_count")
     facility.keyboard.press("ControlOrMeta+a")
@@ -184,6 +199,8 @@ def test_report_from_draft_to_acknowledged_with_the_keyboard(new_page, server):
 def test_the_whole_loop_works_without_javascript(new_page, server):
     facility = new_page(java_script_enabled=False)
     log_in(facility, "es001")
+    facility.locator("a#month-list-link").click()
+    facility.wait_for_load_state()
     # A child with no report yet this month (whatever the other tests did).
     child_id = child_without_report(facility, server)
     facility.locator(f"a.button[href$='/children/{child_id}']").click()

@@ -19,6 +19,8 @@ COUNT_POINTER = """window.__pointer = 0;
 ['pointerdown', 'mousedown', 'click'].forEach(type => document.addEventListener(type, e => {
   if (e.isTrusted && e.detail > 0) window.__pointer += 1; }, true));"""
 
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
 REQUIRED_FLOWS = {
     "facility": {"facility-attendance", "facility-monthly", "facility-urgent", "facility-messages"},
     "caseworker": {"caseworker-dashboard", "caseworker-submissions", "caseworker-acknowledge", "caseworker-bulk-acknowledge",
@@ -41,20 +43,41 @@ def test_every_main_flow_of_every_role_is_walked():
         assert flow.keyboard_only == (flow.role == "facility"), flow.slug
 
 
+# The ward's two screens (F-UI): a caseworker's or school office's laptop and a tablet in a classroom.
+SIZES = {
+    "laptop": {"viewport": {"width": 1366, "height": 768}},
+    "tablet": {"viewport": {"width": 768, "height": 1024}, "has_touch": True, "is_mobile": True},
+}
+# Per size, the element under a 24x24 CSS px target (WCAG 2.2, 2.5.8) in the page's main part:
+# links inside running text are exempt (inline), so only buttons, inputs and stand-alone links count.
+SMALL_TARGETS = """() => Array.from(document.querySelectorAll(
+    'main button, main input:not([type=hidden]), main select, main a.button, nav a'))
+  .filter(el => el.offsetParent !== null)
+  .map(el => { const r = el.getBoundingClientRect();
+               const label = el.closest('label'); const box = label ? label.getBoundingClientRect() : r;
+               return {what: el.outerHTML.slice(0, 80), w: Math.max(r.width, box.width), h: Math.max(r.height, box.height)}; })
+  .filter(t => t.w < 24 || t.h < 24)"""
+
+
 @pytest.mark.req("F-UI", "F-HELP")
+@pytest.mark.parametrize("size", list(SIZES))
 @pytest.mark.parametrize("slug", [flow.slug for flow in all_flows()])
-def test_walkthrough_is_accessible(browser, walk_url, axe, slug):
+def test_walkthrough_is_accessible(browser, request, axe, slug, size):
     flow = flow_by_slug(slug)
-    context = new_context(browser, walk_url, bypass_csp=True)
+    walk_url = request.getfixturevalue("walk_url" if size == "laptop" else "tablet_walk_url")
+    context = new_context(browser, walk_url, bypass_csp=True, **SIZES[size])
     context.add_init_script(COUNT_POINTER)
     page = context.new_page()
-    problems, unlabelled, pointer, checked = [], [], [], set()
+    problems, unlabelled, pointer, small, checked = [], [], [], [], set()
 
     def after_step(flow, index, step, page):
         # A step that only typed into the page it was on leaves the same page: checked once.
         if page.url not in checked:
             checked.add(page.url)
             problems.extend(violations(page, axe))
+            small.extend(f"{page.url}: {target}" for target in page.evaluate(SMALL_TARGETS))
+            if page.evaluate(OVERFLOW) > 0:
+                problems.append(f"{page.url} scrolls sideways at {size}")
         unlabelled.extend(f"{page.url}: {html}" for html in unlabelled_fields(page))
         if flow.keyboard_only:
             pointer.append(page.evaluate("() => window.__pointer"))
@@ -64,6 +87,7 @@ def test_walkthrough_is_accessible(browser, walk_url, axe, slug):
     finally:
         context.close()
     assert problems == []
+    assert small == [], "targets under 24 px:\n" + "\n".join(small)
     assert unlabelled == []
     assert not any(pointer), f"pointer events in a keyboard-only flow: {pointer}"
 

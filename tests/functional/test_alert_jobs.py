@@ -107,7 +107,7 @@ def test_the_sweep_email_arrives_at_the_smtp_server_without_personal_data(world,
     assert smtp.envelopes[0][1] == ["centre@centre.example.jp"]
     assert message["Subject"] == "【見守り】新しいアラートがあります"
     body = text_of(message)
-    assert "新しいアラートが2件あります。ログインして確認してください。" in body
+    assert "新しいアラート、または要対応に引き上げられたアラートが2件あります。ログインして確認してください。" in body
     assert "https://mimamori.example.jp/alerts" in body
     raw = b"".join(smtp.raw).decode("utf-8", "replace")
     for text in (*CHILD_NAMES, "ひまわり小学校"):

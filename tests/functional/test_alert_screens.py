@@ -32,30 +32,34 @@ def rows(page):
 
 
 @pytest.mark.req("F-ALERT", "F-ROLE")
-def test_the_list_shows_open_alerts_first_and_only_the_centres_children(app, make, world, login_as):
+def test_the_list_shows_the_most_serious_first_and_only_the_centres_children(app, make, world, login_as):
     child = world["child"]
-    make.alert(child, "absence_warning", dt.date(2026, 10, 1), status=AlertStatus.RESOLVED,
+    make.alert(child, "action", dt.date(2026, 10, 1), streak_length=7, status=AlertStatus.RESOLVED,
                resolution_note="訪問済")
-    make.alert(child, "absence_alert", dt.date(2026, 11, 10), streak_length=7)
-    make.alert(child, "absence_no_contact", dt.date(2026, 11, 26), streak_length=1,
-               status=AlertStatus.ACKNOWLEDGED)
+    make.alert(child, "caution", dt.date(2026, 11, 2), streak_length=3)
+    make.alert(child, "action", dt.date(2026, 11, 10), streak_length=7, status=AlertStatus.ACKNOWLEDGED)
+    make.alert(child, "caution", dt.date(2026, 11, 26), streak_length=1, no_contact=True,
+               no_contact_day=dt.date(2026, 11, 26))
     make.alert(world["other"])
     login_as(world["caseworker"])
 
     page = app.get("/alerts")
 
     found = rows(page)
-    assert [r.split()[0] for r in found] == ["未対応", "確認済", "対応済"]
-    assert "連続欠席（アラート） 佐藤 花子 みどり小学校 2026-11-10 7" in found[0]
+    # Unresolved first; 要対応 before 注意; 連絡なし before without; resolved last.
+    assert [r.split()[:3] for r in found] == [
+        ["確認済", "要対応", "佐藤"], ["未対応", "注意", "連絡なし"], ["未対応", "注意", "佐藤"], ["対応済", "要対応", "佐藤"]]
+    assert "要対応 佐藤 花子 みどり小学校 2026-11-10 7" in found[0]
     assert "圏外" not in page.text
-    # The menu badge counts open alerts in scope: one (the foreign one is not counted).
-    assert page.html.select_one(".menu .badge").get_text() == "1"
+    # The menu badge counts open alerts in scope: two (the foreign one is not counted).
+    assert page.html.select_one(".menu .badge").get_text() == "2"
 
     filtered = app.get("/alerts", {"status": "resolved"})
     assert [r.split()[0] for r in rows(filtered)] == ["対応済"]
-    assert len(rows(app.get("/alerts", {"kind": "absence_no_contact"}))) == 1
+    assert len(rows(app.get("/alerts", {"no_contact": "1"}))) == 1
+    assert len(rows(app.get("/alerts", {"level": "action"}))) == 2
     # Unknown filter values mean "all", never an error.
-    assert len(rows(app.get("/alerts", {"status": "<script>", "kind": "𠮷"}))) == 3
+    assert len(rows(app.get("/alerts", {"status": "<script>", "level": "𠮷", "no_contact": "x"}))) == 4
 
 
 @pytest.mark.req("F-ALERT")
@@ -128,11 +132,11 @@ def test_a_stale_form_gets_409_and_keeps_the_note(app, db, make, world, login_as
     db.commit()
 
     stale_ack = page.forms[1].submit(status=409)
-    assert "他の職員がこのアラートを先に更新しました。" in stale_ack.text
+    assert "このアラートは表示したあとに更新されました" in stale_ack.text
     form = page.forms[2]
     form["note"] = "訪問した"
     stale = form.submit(status=409)
-    assert "他の職員がこのアラートを先に更新しました。" in stale.text
+    assert "このアラートは表示したあとに更新されました" in stale.text
     assert stale.html.select_one("#note").get_text() == "訪問した"
     db.expire_all()
     assert db.get(Alert, alert.id).resolution_note is None
@@ -163,11 +167,11 @@ def test_out_of_scope_alerts_are_404_and_facility_staff_get_403(app, make, world
 
 @pytest.mark.req("F-ALERT")
 def test_the_child_page_lists_the_childs_alerts_for_the_centre(app, make, world, login_as):
-    make.alert(world["child"], "absence_no_contact", dt.date(2026, 11, 25), streak_length=1)
+    make.alert(world["child"], "caution", dt.date(2026, 11, 25), streak_length=1, no_contact=True)
     login_as(world["caseworker"])
     page = app.get(f"/children/{world['child'].id}")
     section = page.html.select_one("section[aria-labelledby=alerts-heading]")
-    assert "連絡なし欠席" in section.get_text() and "2026-11-25" in section.get_text()
+    assert "注意 連絡なし" in section.get_text(" ", strip=True) and "2026-11-25" in section.get_text()
 
     empty = make.child(facility=world["facility"])
     login_as(world["caseworker"])
@@ -183,27 +187,58 @@ def test_the_help_page_for_alerts_is_in_japanese(app, world, login_as):
 @pytest.mark.req("F-ALERT", "F-DASH")
 def test_the_dashboard_lists_unresolved_alerts_after_urgent_reports(app, make, world, login_as):
     child = world["child"]
-    make.alert(child, "absence_warning", dt.date(2026, 11, 2), streak_length=3)
-    make.alert(child, "absence_alert", dt.date(2026, 11, 10), streak_length=7)
-    make.alert(child, "absence_no_contact", dt.date(2026, 10, 1), streak_length=1,
+    make.alert(child, "caution", dt.date(2026, 11, 2), streak_length=3)
+    make.alert(child, "action", dt.date(2026, 11, 10), streak_length=7, escalated_at=dt.datetime(2026, 11, 19, tzinfo=dt.UTC))
+    make.alert(child, "caution", dt.date(2026, 10, 1), streak_length=1, no_contact=True,
                status=AlertStatus.RESOLVED, resolution_note="家庭訪問で確認")
-    make.alert(world["other"], "absence_alert")
+    make.alert(world["other"], "action")
     login_as(world["caseworker"])
 
     home = app.get("/").follow()
     section = home.html.select_one("section.dashboard-section.alerts")
     items = [li.get_text(" ", strip=True) for li in section.select("li")]
-    # The 7-day alert before the warning; resolved and foreign alerts left out.
+    # 要対応 (escalated, and it says so) before 注意; resolved and foreign alerts left out.
     assert len(items) == 2
-    assert items[0].startswith("連続欠席（アラート）") and "佐藤 花子" in items[0]
-    assert "連続欠席（警告）" in items[1]
+    assert items[0].startswith("要対応 注意から引き上げ") and "佐藤 花子" in items[0]
+    assert items[1].startswith("注意")
     assert "圏外" not in section.get_text()
 
 
 @pytest.mark.req("F-DASH")
 def test_the_dashboard_has_no_alerts_section_when_nothing_is_unresolved(app, make, world, login_as):
-    make.alert(world["child"], "absence_alert", dt.date(2026, 11, 10), status=AlertStatus.RESOLVED,
+    make.alert(world["child"], "action", dt.date(2026, 11, 10), status=AlertStatus.RESOLVED,
                resolution_note="解決")
     login_as(world["caseworker"])
     home = app.get("/").follow()
     assert home.html.select_one("section.dashboard-section.alerts") is None
+
+
+@pytest.mark.req("F-ALERT")
+def test_an_escalated_streak_is_acknowledged_and_resolved_once_with_its_history(app, db, make, world, login_as):
+    from webapp.alerts.models import AlertEvent
+
+    escalated = dt.datetime(2026, 11, 26, 0, 30, tzinfo=dt.UTC)
+    alert = make.alert(world["child"], "action", streak_length=3, current_length=7, no_contact=True,
+                       no_contact_day=dt.date(2026, 11, 24), escalated_at=escalated)
+    db.add(AlertEvent(alert_id=alert.id, kind="reopened", at=escalated, level="action"))
+    db.commit()
+    login_as(world["caseworker"])
+
+    page = app.get(f"/alerts/{alert.id}")
+    assert page.html.select_one("h1").get_text() == "連続欠席（要対応）：佐藤 花子"
+    assert "要対応に引き上げられたため、もう一度確認が必要です。" in page.text
+    assert "2026-11-24から（家庭からの連絡なし）" in page.text and "2026-11-26 09:30" in page.text
+    page = page.forms[1].submit().follow()
+    form = page.forms[1]
+    assert form.action.endswith("/resolve") and len(page.forms) == 2  # no second acknowledge
+    form["note"] = "家庭訪問で本人の無事を確認"
+    page = form.submit().follow()
+
+    assert len(page.forms) == 1  # resolved: nothing left to do
+    history = [li.get_text(" ", strip=True) for li in page.html.select("ol.alert-history li")]
+    assert [h.split()[2] for h in history] == ["確認済を未対応に戻す（要対応への引き上げのため）（要対応）",
+                                               "確認（要対応）", "対応済（要対応）"]
+    assert "家庭訪問で本人の無事を確認" in history[-1]
+    db.expire_all()
+    kinds = [e.kind.value for e in db.scalars(sa.select(AlertEvent).where(AlertEvent.alert_id == alert.id))]
+    assert kinds == ["reopened", "acknowledged", "resolved"]

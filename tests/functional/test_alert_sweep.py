@@ -1,5 +1,6 @@
 """The alert sweep over the attendance entries (F-ALERT, F-NOTIFY): thresholds from settings,
-signals raised once, lengths kept up to date, one email per centre and sweep, no personal data."""
+one alert per streak that escalates 注意 → 要対応 and carries 連絡なし, lengths kept up to date,
+one email per centre and sweep, no personal data."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import DEFAULT_NOW
-from webapp.alerts.models import Alert, AlertStatus, AlertSweepState
-from webapp.alerts.streaks import SignalKind, Thresholds
+from webapp.alerts.models import Alert, AlertEvent, AlertLevel, AlertStatus, AlertSweepState
+from webapp.alerts.services import AlertService
+from webapp.alerts.streaks import Thresholds
 from webapp.alerts.sweep import AlertSweep, placements_of
 from webapp.attendance.models import AttendanceEntry
 from webapp.audit.models import AuditRecord
@@ -90,8 +92,9 @@ def test_three_absent_open_days_across_a_holiday_raise_one_warning_and_a_second_
     result = world.sweep()
 
     [alert] = world.alerts(child)
-    assert (alert.kind, alert.streak_id, alert.signal_day) == (SignalKind.WARNING, dt.date(2026, 11, 20),
-                                                               dt.date(2026, 11, 25))
+    assert (alert.level, alert.streak_id, alert.signal_day) == (AlertLevel.CAUTION, dt.date(2026, 11, 20),
+                                                                dt.date(2026, 11, 25))
+    assert (alert.no_contact, alert.escalated_at) == (False, None)
     assert (alert.streak_length, alert.current_length, alert.status) == (3, 3, AlertStatus.OPEN)
     assert alert.facility_id == world.facility.id and alert.raised_at is not None
     assert result.raised == 1 and len(world.mails()) == 1
@@ -101,7 +104,7 @@ def test_three_absent_open_days_across_a_holiday_raise_one_warning_and_a_second_
 
 
 @pytest.mark.req("F-ALERT")
-def test_the_streak_grows_the_open_alert_and_reaching_seven_raises_the_alert_once(world, clock):
+def test_the_streak_grows_the_open_alert_and_reaching_seven_escalates_it_once(world, clock):
     child = world.child()
     world.enter(child, dt.date(2026, 11, 16), "present")
     for day in days((11, 17), (11, 18), (11, 19)):
@@ -114,12 +117,19 @@ def test_the_streak_grows_the_open_alert_and_reaching_seven_raises_the_alert_onc
     assert (warning.streak_length, warning.current_length, warning.last_absent_day) == (3, 6, dt.date(2026, 11, 25))
 
     world.enter(child, THU)
-    world.sweep()
-    world.sweep()
+    result = world.sweep()
+    again = world.sweep()
 
-    kinds = [(a.kind, a.streak_id, a.streak_length) for a in world.alerts(child)]
-    assert kinds == [(SignalKind.WARNING, dt.date(2026, 11, 17), 3), (SignalKind.ALERT, dt.date(2026, 11, 17), 7)]
-    assert world.alerts(child)[0].current_length == 7
+    [alert] = world.alerts(child)
+    assert (alert.id, alert.level, alert.streak_id, alert.streak_length, alert.current_length) == (
+        warning.id, AlertLevel.ACTION, dt.date(2026, 11, 17), 3, 7)
+    assert alert.escalated_at is not None and alert.status == AlertStatus.OPEN
+    assert alert.kind == "absence_alert"  # what the previous release shows during a rolling upgrade
+    assert (result.raised, result.escalated, again.escalated) == (0, 1, 0)
+    assert [(e.kind.value, e.level, e.day) for e in alert.events] == [
+        ("raised", AlertLevel.CAUTION, dt.date(2026, 11, 19)), ("escalated", AlertLevel.ACTION, THU)]
+    # Raised, then escalated: two emails to the one caseworker, never a third.
+    assert len(world.mails()) == 2
 
 
 @pytest.mark.req("F-ALERT")
@@ -131,13 +141,14 @@ def test_thresholds_come_from_settings(world):
 
     world.sweep(warning=2, alert=2)
 
-    assert {a.kind for a in world.alerts(child)} == {SignalKind.WARNING, SignalKind.ALERT}
+    [alert] = world.alerts(child)
+    assert (alert.level, alert.escalated_at) == (AlertLevel.ACTION, None)  # raised at 要対応 straight away
     assert Thresholds.from_settings({"mimamori.absence_warning_days": "2", "mimamori.absence_alert_days": "5"}) \
         == Thresholds(2, 5)
 
 
 @pytest.mark.req("F-ALERT")
-def test_an_absence_without_contact_raises_its_own_alert_on_the_first_day_and_once(world):
+def test_an_absence_without_contact_raises_a_flagged_caution_on_the_first_day_and_once(world):
     child = world.child()
     world.enter(child, dt.date(2026, 11, 25), "present")
     world.enter(child, THU, no_contact=True)
@@ -146,7 +157,8 @@ def test_an_absence_without_contact_raises_its_own_alert_on_the_first_day_and_on
     world.sweep()
 
     [alert] = world.alerts(child)
-    assert (alert.kind, alert.streak_id, alert.streak_length) == (SignalKind.NO_CONTACT, THU, 1)
+    assert (alert.level, alert.no_contact, alert.no_contact_day, alert.streak_id, alert.streak_length) == (
+        AlertLevel.CAUTION, True, THU, THU, 1)
 
 
 @pytest.mark.req("F-ALERT")
@@ -163,7 +175,7 @@ def test_a_week_entered_late_still_raises(world):
     world.sweep()
 
     [alert] = world.alerts(child)
-    assert (alert.kind, alert.streak_id) == (SignalKind.WARNING, dt.date(2026, 11, 17))
+    assert (alert.level, alert.streak_id) == (AlertLevel.CAUTION, dt.date(2026, 11, 17))
 
 
 @pytest.mark.req("F-ALERT")
@@ -199,7 +211,7 @@ def test_one_email_per_caseworker_per_sweep_with_the_count_and_no_personal_data(
     assert sorted(m.recipient for m in mails) == sorted([world.caseworker.email, colleague.email])
     assert result.raised == 2 and result.centres_notified == 1 and result.emails == 2
     for mail in mails:
-        assert "新しいアラートが2件あります。ログインして確認してください。" in mail.body
+        assert "新しいアラート、または要対応に引き上げられたアラートが2件あります。ログインして確認してください。" in mail.body
         assert "https://mimamori.example.jp/alerts" in mail.body
         for text in ("鈴木", "𠮷子", "高橋", "次郎", world.facility.name, world.centre.name):
             assert text not in mail.body and text not in mail.subject
@@ -217,7 +229,7 @@ def test_raising_writes_a_change_record_by_the_sweep(world, db):
     record = db.scalar(sa.select(AuditRecord).where(AuditRecord.entity == "alerts"))
     assert (record.action, record.entity_id, record.child_id, record.actor) == (
         "create", str(alert.id), child.id, "system:jobs:alerts.sweep")
-    assert json.loads(record.after)["kind"] == "absence_warning"
+    assert json.loads(record.after)["level"] == "caution"
 
 
 @pytest.mark.req("F-ALERT")
@@ -267,3 +279,123 @@ def test_the_sweep_reads_only_recent_days_once_it_has_a_state(world, db, monkeyp
     world.clock.set(DEFAULT_NOW + dt.timedelta(hours=1))
     world.sweep()
     assert loads == []
+
+
+def absent_from_nov_17(world, child, *more):
+    world.enter(child, dt.date(2026, 11, 16), "present")
+    for day in days((11, 17), (11, 18), (11, 19), *more):
+        world.enter(child, day)
+
+
+def caution_raised(world):
+    """A child absent 3 days (11-17..19) and the 注意 alert the sweep raised for it."""
+    child = world.child()
+    absent_from_nov_17(world, child)
+    world.sweep()
+    [alert] = world.alerts(child)
+    return child, alert
+
+
+@pytest.mark.req("F-ALERT")
+def test_a_no_contact_day_later_in_the_streak_flags_the_same_alert_without_an_email(world):
+    child, _alert = caution_raised(world)
+    world.enter(child, dt.date(2026, 11, 20), no_contact=True)
+
+    result = world.sweep()
+    world.sweep()
+
+    [alert] = world.alerts(child)
+    assert (alert.level, alert.no_contact, alert.no_contact_day) == (AlertLevel.CAUTION, True, dt.date(2026, 11, 20))
+    assert (result.raised, result.escalated) == (0, 0) and len(world.mails()) == 1
+    assert [e.kind.value for e in alert.events] == ["raised", "no_contact"]
+
+
+@pytest.mark.req("F-ALERT")
+def test_an_acknowledged_alert_that_escalates_needs_attention_again(world, db):
+    child, alert = caution_raised(world)
+    service = AlertService(db, _everything())
+    service.acknowledge(alert, world.caseworker, alert.version)
+    shown_version = alert.version
+    absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25), (11, 26))
+
+    world.sweep()
+
+    [alert] = world.alerts(child)
+    assert (alert.level, alert.status, alert.acknowledged_at) == (AlertLevel.ACTION, AlertStatus.OPEN, None)
+    assert alert.version == shown_version + 1  # a form shown at 注意 is stale now
+    assert [(e.kind.value, e.actor_id) for e in alert.events] == [
+        ("raised", None), ("acknowledged", world.caseworker.id), ("escalated", None), ("reopened", None)]
+    assert AlertService(db, _everything()).open_count() == 1
+    # Acknowledged again and resolved: still the one alert.
+    service.acknowledge(alert, world.caseworker, alert.version)
+    service.resolve(alert, world.caseworker, alert.version, "家庭訪問で確認")
+    assert [e.kind.value for e in world.alerts(child)[0].events][-2:] == ["acknowledged", "resolved"]
+
+
+@pytest.mark.req("F-ALERT")
+def test_a_streak_resolved_at_caution_is_reopened_when_it_reaches_action(world, db):
+    child, alert = caution_raised(world)
+    AlertService(db, _everything()).resolve(alert, world.caseworker, alert.version, "病欠と確認")
+    mails = len(world.mails())
+    absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25))
+    world.enter(child, THU, no_contact=True)  # the 7th day, and no word from home
+
+    result = world.sweep()
+
+    [alert] = world.alerts(child)
+    assert (alert.status, alert.level, alert.no_contact) == (AlertStatus.OPEN, AlertLevel.ACTION, True)
+    assert (alert.resolved_at, alert.resolution_note) == (None, None)
+    assert (result.raised, result.escalated) == (0, 1)
+    assert len(world.mails()) == mails + 1
+    kinds = [e.kind.value for e in alert.events]
+    assert kinds[:2] == ["raised", "resolved"] and {"escalated", "reopened", "no_contact"} <= set(kinds[2:])
+    assert next(e for e in alert.events if e.kind.value == "resolved").note == "病欠と確認"
+
+
+@pytest.mark.req("F-ALERT")
+def test_a_resolved_streak_stays_resolved_and_a_new_streak_is_a_new_alert(world, db):
+    child, alert = caution_raised(world)
+    AlertService(db, _everything()).resolve(alert, world.caseworker, alert.version, "病欠と確認")
+    world.enter(child, dt.date(2026, 11, 20), no_contact=True)  # a 4th day, no word from home: not 7 yet
+
+    result = world.sweep()
+
+    [alert] = world.alerts(child)
+    assert (alert.status, alert.level, alert.no_contact) == (AlertStatus.RESOLVED, AlertLevel.CAUTION, False)
+    assert (result.raised, result.escalated) == (0, 0)
+
+    # The child came back, then a new streak: a new alert.
+    world.enter(child, dt.date(2026, 11, 27), "present")
+    world.clock.set(dt.datetime(2026, 12, 4, 9, tzinfo=dt.UTC))
+    for day in days((11, 30), (12, 1), (12, 2)):
+        world.enter(child, day)
+    world.sweep()
+    old, new = world.alerts(child)
+    assert (old.status, new.status, new.streak_id) == (AlertStatus.RESOLVED, AlertStatus.OPEN, dt.date(2026, 11, 30))
+
+
+@pytest.mark.req("F-ALERT")
+def test_two_sweeps_racing_make_one_alert_and_one_escalation(world, db, monkeypatch):
+    child, _alert = caution_raised(world)
+    absent_from_nov_17(world, child, (11, 20), (11, 24), (11, 25), (11, 26))
+    world.sweep()
+    [alert] = world.alerts(child)
+    assert alert.level == AlertLevel.ACTION and len(world.mails()) == 2
+
+    # Another sweep that lost the state and read the alerts before this one wrote them:
+    # its insert meets the unique key, its escalation the level already changed.
+    db.execute(sa.delete(AlertSweepState))
+    monkeypatch.setattr("webapp.alerts.sweep.AlertSweep._existing", lambda self, pending: {})
+    result = world.sweep()
+
+    assert (result.raised, result.escalated) == (0, 0)
+    assert len(world.alerts(child)) == 1 and len(world.mails()) == 2
+    assert len(db.scalars(sa.select(AlertEvent).where(AlertEvent.alert_id == alert.id)).all()) == 2
+
+
+def _everything():
+    class Everything:
+        @staticmethod
+        def children_clause():
+            return sa.true()
+    return Everything()

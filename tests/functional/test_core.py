@@ -39,7 +39,8 @@ def test_a_lost_database_gives_a_clear_503_page_not_a_500(settings, clock, db):
     broken = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none", pool_pre_ping=False)
     settings = dict(settings, **{"mimamori.db_session_factory": sessionmaker(bind=broken)})
     app = TestApp(configure(build_settings(settings, environ={})).make_wsgi_app(),
-                  extra_environ={"wsgi.url_scheme": "https", "REMOTE_ADDR": "192.0.2.10"})
+                  extra_environ={"wsgi.url_scheme": "https", "REMOTE_ADDR": "192.0.2.10",
+                                 "HTTP_ORIGIN": "https://localhost"})
     app.set_cookie("mimamori_session", "a-session-token-the-database-would-look-up")
     page = app.get("/account/password", status=503)
     assert page.headers["Retry-After"] == "30"
@@ -92,8 +93,9 @@ def test_disabled_account_cannot_log_in(app, make):
 
 @pytest.mark.req("S-WEB")
 def test_post_without_csrf_token_is_refused_with_a_japanese_page(app):
-    response = app.post("/login", {"login": "x", "password": "y"}, status=400)
-    assert "もう一度操作してください" in response.text
+    response = app.post("/login", {"login": "x", "password": "y"}, status=403)
+    assert "送信を受け付けられませんでした" in response.text
+    assert "「戻る」ボタン" in response.text
 
 
 @pytest.mark.req("S-WEB")

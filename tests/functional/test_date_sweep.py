@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from tests.factories import TEST_PASSWORDS
 from webapp import demo
 from webapp.accounts.models import Account
-from webapp.alerts.models import Alert
-from webapp.alerts.streaks import SignalKind, Thresholds
+from webapp.alerts.models import Alert, AlertLevel
+from webapp.alerts.streaks import Thresholds
 from webapp.alerts.sweep import AlertSweep
 from webapp.attendance.models import AttendanceEntry
 from webapp.authz import Role
@@ -78,7 +78,7 @@ def get_ok(app, path):
 def main_pages(account, today: dt.date) -> list[str]:
     day = today.isoformat()
     if account.role == Role.FACILITY:
-        return ["/", "/reports/period/current", "/attendance",
+        return ["/", "/today", "/reports/period/current", "/attendance",
                 f"/attendance/facilities/{account.facility_id}/{day}", "/urgent", "/messages", "/notices"]
     if account.role == Role.CASEWORKER:
         return ["/", "/centre/review", "/centre/submissions", "/alerts", "/urgent", "/messages"]
@@ -228,7 +228,7 @@ def test_an_absence_streak_counts_open_days_across_holidays(db, make, clock, now
     db.flush()
     AlertSweep(db, calendar, Thresholds(warning=3, alert=7), clock).run()
     db.flush()
-    kinds = {(alert.child_id, alert.kind) for alert in db.scalars(sa.select(Alert))}
-    assert (child.id, SignalKind.ALERT) in kinds
-    assert (warned.id, SignalKind.WARNING) in kinds
-    assert (warned.id, SignalKind.ALERT) not in kinds
+    levels = {(alert.child_id, alert.level) for alert in db.scalars(sa.select(Alert))}
+    assert (child.id, AlertLevel.ACTION) in levels
+    assert (warned.id, AlertLevel.CAUTION) in levels
+    assert (warned.id, AlertLevel.ACTION) not in levels

@@ -201,7 +201,7 @@ def test_no_personal_data_reaches_the_mail_server(smtp, world_for):
     assert len(smtp.received) == 1
     text = smtp.received[0]["Subject"] + text_of(smtp.received[0])
     assert "山田" not in text and "𠮷" not in text
-    assert "新しいアラートが2件あります。" in text
+    assert "新しいアラート、または要対応に引き上げられたアラートが2件あります。" in text
     with world.sessions() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
 
@@ -474,3 +474,50 @@ def test_a_relay_that_demands_starttls_refuses_plain_sending_and_the_mail_waits(
     assert message.status is MailStatus.PENDING and message.attempts == 1
     assert "530" in message.last_error and "STARTTLS" in message.last_error
     assert result.server_unreachable and result.sent == 0 and down_server.received == []
+
+
+@pytest.mark.req("F-NOTIFY", "F-MONTHLY", "F-URGENT")
+def test_a_return_and_an_answer_reach_each_facility_address_through_the_server(smtp, world_for):
+    """Issue 18 item 7 end to end: the centre's actions, committed, then the sender and a real server."""
+    from tests.factories import Factory, FakeOutbox
+    from webapp.reports.forms import validate_report
+    from webapp.reports.services import NEW_REPORT_TOKEN, ReportService
+    from webapp.urgent.models import UrgentCategory
+    from webapp.urgent.services import NewReport, UrgentReportService
+
+    world = world_for(smtp.port)
+    with world.sessions.begin() as session:
+        make = Factory(session)
+        facility = make.facility()
+        child = make.child(facility=facility, family_name="山田", given_name="𠮷太郎")
+        staff = make.account("facility", facility=facility, email="school@city.example.jp")
+        make.account("facility", facility=facility, email="vice@city.example.jp")
+        caseworker = make.account("caseworker", centre=facility.centre)
+        values, _errors = validate_report({"days_expected": "20", "days_attended": "20", "days_absent": "0",
+                                           "family_contact": "yes", "condition": "元気"}, days_in_month=31,
+                                          submit=True)
+        outbox = MailOutbox(session, world.mail, world.clock)
+        reports = ReportService(session, outbox)
+        report = reports.save(child=child, period=dt.date(2026, 10, 1), account=staff, values=values,
+                              token=NEW_REPORT_TOKEN, submit=True, today=dt.date(2026, 11, 26))
+        reports.return_report(report, caseworker, "山田さんの欠席理由を追記してください")
+        urgent = UrgentReportService(session, FakeOutbox(), world.clock)
+        filed = urgent.file(staff, NewReport(child=child, category=UrgentCategory.INJURY, description="あざ",
+                                             observed_at=world.clock.now()))
+        urgent.acknowledge(filed, caseworker)
+        UrgentReportService(session, outbox, world.clock).respond(filed, caseworker, "家庭訪問します", shared=True)
+        report_id, urgent_id = report.id, filed.id
+
+    assert world.deliver().sent == 4
+    received = sorted((m["To"], m["Subject"], text_of(m)) for m in smtp.received)
+    assert [(to, subject) for to, subject, _body in received] == [
+        ("school@city.example.jp", "【見守り】月次報告が差し戻されました"),
+        ("school@city.example.jp", "【見守り】緊急連絡にセンターから返信があります"),
+        ("vice@city.example.jp", "【見守り】月次報告が差し戻されました"),
+        ("vice@city.example.jp", "【見守り】緊急連絡にセンターから返信があります"),
+    ]
+    bodies = "".join(subject + body for _to, subject, body in received)
+    assert f"https://mimamori.example.jp/reports/{report_id}\n" in bodies
+    assert f"https://mimamori.example.jp/urgent/{urgent_id}\n" in bodies
+    for personal in ("山田", "𠮷太郎", "欠席理由", "あざ", "家庭訪問"):
+        assert personal not in bodies

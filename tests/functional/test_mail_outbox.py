@@ -23,7 +23,7 @@ def test_views_get_the_outbox_as_a_service_bound_to_the_request_transaction(wsgi
         request.db.flush()
         assert message.status is MailStatus.PENDING
         assert message.next_attempt_at == clock.now()
-        assert message.body.startswith("新しいアラートが4件あります。ログインして確認してください。\n\nhttps://localhost/alerts")
+        assert message.body.startswith("新しいアラート、または要対応に引き上げられたアラートが4件あります。ログインして確認してください。\n\nhttps://localhost/alerts")
         # The enqueueing is a change like any other: recorded, naming who caused it.
         record = request.db.scalars(
             sa.select(AuditRecord).where(AuditRecord.entity == "mail_outbox").order_by(AuditRecord.id.desc())

@@ -134,3 +134,86 @@ def test_the_form_links_the_help_page_that_explains_the_prefill(app, world, logi
     help_page = page.click(href="/help/monthly_report")
     assert "日々の出欠から自動入力しました" in help_page.text
     assert "報告 18日 / 日々の記録 17日" in help_page.text
+
+
+@pytest.mark.req("F-MONTHLY", "F-DAILY")
+def test_family_contact_starts_from_the_absences_no_contact_flags(app, make, world, login_as):
+    contacted = make.child(facility=world["facility"], given_name="連絡有")
+    make.attendance(contacted, day(6), "absent", absence_reason="illness")
+    silent = make.child(facility=world["facility"], given_name="連絡無")
+    make.attendance(silent, day(6), "absent", absence_reason="unknown", no_contact=True)
+    present = make.child(facility=world["facility"], given_name="出席")
+    make.attendance(present, day(6))
+    login_as(world["staff"])
+    for child, expected in ((contacted, "yes"), (silent, "no"), (present, None)):
+        form = app.get(edit_url(child)).forms[1]
+        assert form["family_contact"].value == expected, child.given_name
+
+
+def _submit_next(app, child):
+    form = app.get(edit_url(child)).forms[1]
+    for name, value in {"days_expected": "21", "days_attended": "21", "days_absent": "0"}.items():
+        form[name] = value
+    form["nothing_special"] = True
+    return form.submit("action", value="submit_next")
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_submit_and_next_opens_the_next_report_still_to_do_then_the_list(app, db, make, world, login_as):
+    # The month's list order is by kana: あ (done already), い, う (a draft), え; the world's child is さとう.
+    facility = world["facility"]
+    first, second, third, fourth = (make.child(facility=facility, family_name_kana=kana, given_name_kana="")
+                                    for kana in ("あ", "い", "う", "え"))
+    make.report(first, OCT)
+    make.report(third, OCT, status="draft")
+    login_as(world["staff"])
+
+    response = _submit_next(app, second)
+    assert response.status_int == 303
+    assert response.location.endswith(f"{edit_url(third)}?done=submitted_next")
+    assert "提出しました。次の児童の報告を表示しています。" in response.follow().text
+    # From the last in list order it wraps round to the first still to do, skipping submitted ones.
+    assert _submit_next(app, world["child"]).location.endswith(f"{edit_url(third)}?done=submitted_next")
+    assert _submit_next(app, third).location.endswith(f"{edit_url(fourth)}?done=submitted_next")
+    last = _submit_next(app, fourth)
+    assert last.location.endswith(f"/reports/period/{PERIOD}?done=submitted_all")
+    assert "この月に入力が残っている報告はありません。" in last.follow().text
+    statuses = db.scalars(sa.select(MonthlyReport.status).where(MonthlyReport.period == OCT)).all()
+    assert sorted(statuses) == [ReportStatus.SUBMITTED] * 5
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_submit_and_next_with_errors_stays_on_the_form_keeping_what_was_typed(app, world, login_as):
+    login_as(world["staff"])
+    form = app.get(edit_url(world["child"])).forms[1]
+    form["days_expected"] = "21"
+    form["days_attended"] = "abc"
+    response = form.submit("action", value="submit_next", status=400)
+    assert response.forms[1]["days_attended"].value == "abc"
+    assert response.forms[1]["days_expected"].value == "21"
+
+
+@pytest.mark.req("F-MONTHLY")
+def test_enter_in_order_starts_at_the_first_report_still_to_do(app, make, world, login_as):
+    facility = world["facility"]
+    done, draft = (make.child(facility=facility, family_name_kana=kana, given_name_kana="") for kana in ("あ", "い"))
+    make.report(done, OCT)
+    make.report(draft, OCT, status="draft")
+    login_as(world["staff"])
+    listing = app.get(f"/reports/period/{PERIOD}")
+    link = listing.html.find("a", string="未提出の報告を順に入力する")
+    assert link["href"].endswith(f"/reports/period/{PERIOD}/next")
+    assert "残り2件" in link.parent.get_text()
+    assert app.get(link["href"]).location.endswith(edit_url(draft))
+    # Nothing left to do: the list, and no link on it.
+    make.report(world["child"], OCT)
+    make.db.query(MonthlyReport).filter(MonthlyReport.child_id == draft.id).update({"status": ReportStatus.SUBMITTED})
+    assert app.get(f"/reports/period/{PERIOD}/next").location.endswith(f"/reports/period/{PERIOD}")
+    assert app.get(f"/reports/period/{PERIOD}").html.find("a", string="未提出の報告を順に入力する") is None
+
+
+def test_enter_in_order_refuses_a_bad_month_and_other_roles(app, make, world, login_as):
+    login_as(world["staff"])
+    app.get("/reports/period/2026-13/next", status=404)
+    login_as(world["caseworker"])
+    assert app.get(f"/reports/period/{PERIOD}/next", expect_errors=True).status_int in (403, 404)

@@ -366,7 +366,7 @@ def test_an_empty_selection_is_a_clear_400(app, world, login_as):
 def test_bulk_needs_csrf_and_the_review_permission(app, world, db, login_as, make):
     ok = world.report("問題なし")
     login_as(world.caseworker)
-    app.post("/centre/review/bulk", {"id": str(ok.id)}, status=400)
+    app.post("/centre/review/bulk", {"id": str(ok.id)}, status=403)
     assert status_of(db, ok) == ReportStatus.SUBMITTED
     login_as(make.account("admin"))
     app.get(f"/centre/review/bulk?id={ok.id}", status=403)

@@ -64,18 +64,6 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(app, make, db
     assert attempt(app, account.login, PASSWORD).status_int == 303
 
 
-@pytest.mark.req("S-AUTH")
-def test_an_address_with_too_many_failures_is_throttled(app, make, db):
-    account = make.account("facility")
-    for n in range(20):
-        attempt(app, f"guess{n}", "wrong-password-1", REMOTE_ADDR="203.0.113.66")
-    response = attempt(app, account.login, PASSWORD, REMOTE_ADDR="203.0.113.66")
-    assert response.status_int == 400
-    assert events(db, login=account.login)[-1].reason == "throttled"
-    # Other addresses are unaffected.
-    assert attempt(app, account.login, PASSWORD, REMOTE_ADDR="203.0.113.67").status_int == 303
-
-
 @pytest.fixture
 def proxied_settings(settings):
     return dict(settings, **{"mimamori.trusted_proxies": "10.77.0.11 10.77.0.12",

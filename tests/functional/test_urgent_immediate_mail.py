@@ -49,28 +49,45 @@ def wait_for(predicate, seconds=10.0):
     return False
 
 
-@pytest.mark.req("F-URGENT", "F-NOTIFY")
-def test_the_centres_email_is_sent_right_after_the_report_is_committed(real_app):
-    app, sessions = real_app
+def file_as_facility(app, sessions, *, caseworker_email=None, facility_email=None):
+    """A committed centre, facility, child and two accounts; the facility files a report (web)."""
     with sessions.begin() as session:
         make = Factory(session)
         centre = make.centre()
         facility = make.facility(centre=centre)
         child = make.child(facility=facility)
-        make.account("caseworker", centre=centre, email="cw@city.example.jp")
-        staff = make.account("facility", facility=facility)
+        caseworker = make.account("caseworker", centre=centre, email=caseworker_email)
+        staff = make.account("facility", facility=facility, email=facility_email)
         session.expunge_all()
     login(app, staff)
     form = app.get("/urgent/new").forms["urgent-form"]
     form["child"], form["category"], form["description"] = str(child.id), "not_seen", "3日間姿が見えない。"
-    form.submit(status=303)
+    return form.submit(status=303).location, caseworker
 
-    def sent():
-        with sessions() as session:
-            return session.scalar(sa.select(OutboxMessage.status)) == MailStatus.SENT
 
+def statuses(sessions, template):
+    with sessions() as session:
+        return session.scalars(sa.select(OutboxMessage.status).where(OutboxMessage.template == template)).all()
+
+
+@pytest.mark.req("F-URGENT", "F-NOTIFY")
+def test_the_centres_email_is_sent_right_after_the_report_is_committed(real_app):
+    app, sessions = real_app
+    file_as_facility(app, sessions, caseworker_email="cw@city.example.jp")
     # No job run in between: the after-commit delivery did it.
-    assert wait_for(sent)
+    assert wait_for(lambda: statuses(sessions, "urgent_report") == [MailStatus.SENT])
+
+
+@pytest.mark.req("F-URGENT", "F-NOTIFY")
+def test_the_facilitys_email_about_an_answer_is_sent_right_after_the_commit(real_app):
+    app, sessions = real_app
+    location, caseworker = file_as_facility(app, sessions, facility_email="school@city.example.jp")
+    login(app, caseworker)
+    page = app.get(location).forms["acknowledge-form"].submit().follow()
+    form = page.forms["respond-form"]
+    form["response"], form["shared"] = "家庭訪問します。", True
+    form.submit(status=303)
+    assert wait_for(lambda: statuses(sessions, "urgent_answered") == [MailStatus.SENT])
 
 
 def test_nothing_is_sent_when_the_transaction_did_not_commit():

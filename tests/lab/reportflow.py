@@ -28,6 +28,8 @@ EDIT_PATH = re.compile(r"/reports/period/([0-9]{4}-[0-9]{2})/children/(\d+)$")
 ROW = re.compile(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", re.S)
 DAYS_IN_MONTH = re.compile(r"この月は(\d+)日まであります")
 SUBMITTED_BADGE = 'class="status status-submitted"'
+# On the facility's home (今日やること, /today): the link to the current report month's list.
+MONTH_LIST_LINK = re.compile(r'<a\b[^>]*\bid="month-list-link"[^>]*>')
 
 
 class Forms(HTMLParser):
@@ -124,11 +126,24 @@ def log_in(s: requests.Session, base: str, logins_text: str) -> requests.Respons
     return resp
 
 
-def find_writable(s: requests.Session, landing: requests.Response, months: int = 3) -> Row:
+def month_list(s: requests.Session, landing: requests.Response) -> requests.Response:
+    """The current report month's list, reached as a person does: the facility's
+    login lands on its home (今日やること), whose 「…の報告一覧へ」 link opens it."""
+    assert landing.url.rstrip("/").endswith("/today"), f"the facility's login landed on {landing.url}"
+    tag = MONTH_LIST_LINK.search(landing.text)
+    assert tag, "no link to the month's report list on the facility's home"
+    href = re.search(r'href="([^"]+)"', tag.group(0)).group(1)
+    page = s.get(urljoin(landing.url, unescape(href)), timeout=10)
+    assert page.status_code == 200 and "/reports/period/" in page.url, (page.status_code, page.url)
+    return page
+
+
+def find_writable(s: requests.Session, first: requests.Response, months: int = 3) -> Row:
     """A child whose report can be written: the facility's current report month
-    first, then earlier months; a child with no report at all before a draft
-    or a returned report (their content is overwritten in full either way)."""
-    page, found = landing, []
+    (``first``, that month's list) first, then earlier months; a child with no
+    report at all before a draft or a returned report (their content is
+    overwritten in full either way)."""
+    page, found = first, []
     for _ in range(months):
         found = [r for r in period_rows(page.url, page.text) if r.edit_url]
         if found:
@@ -145,7 +160,7 @@ def submit_a_report(base: str, logins_text: str, verify=True) -> Submitted:
     Fails (AssertionError) if the form is refused or the submission does not show."""
     s = session(base, verify)
     landing = log_in(s, base, logins_text)
-    row = find_writable(s, landing)
+    row = find_writable(s, month_list(s, landing))
     edit = s.get(row.edit_url, timeout=10)
     assert edit.status_code == 200, (edit.status_code, row.edit_url)
     form = next(f for f in Forms(edit.text).forms if "days_expected" in f["fields"])

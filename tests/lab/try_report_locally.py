@@ -58,6 +58,8 @@ def demo_server_at(moment: dt.datetime):
             f"[app:main]\nuse = egg:mimamori\nsqlalchemy.url = {url_db}\n"
             "mimamori.secure_cookies = false\nmimamori.second_factor_roles =\n"
             f"mimamori.mail = null\nmimamori.clock = fixed:{moment.isoformat()}\n"
+            # Forms are accepted only from the server's own origin (webapp.csrf).
+            f"mimamori.public_url = http://127.0.0.1:{port}\n"
             f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 2\n",
             encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("MIMAMORI_")}

@@ -70,6 +70,18 @@ def test_facility_accounts_belong_to_their_facility_and_caseworkers_to_centres(d
     assert {e.organisation for e in logins if e.role == Role.CASEWORKER} == set(db.scalars(sa.select(Centre.name)))
 
 
+@pytest.mark.req("F-NOTIFY")
+def test_every_demo_account_has_an_example_address_the_outbox_accepts(db, logins):
+    from webapp.mail.services import check_address
+
+    accounts = db.scalars(sa.select(Account)).all()
+    # One each, at the reserved example domain only, so demo mail can never reach a real person.
+    assert {a.email for a in accounts} == {f"{a.login}@example.jp" for a in accounts}
+    assert len({a.email for a in accounts}) == len(accounts)
+    for account in accounts:
+        assert check_address(account.email) == account.email
+
+
 def test_describe_logins_names_every_role_and_the_password(logins):
     text = demo.describe_logins(logins)
     assert demo.DEMO_PASSWORD in text
@@ -265,3 +277,26 @@ def test_bulk_insert_applies_python_side_defaults(db, monkeypatch):
     assert [(r.code, r.kind, r.active) for r in rows] == [
         ("B1", CentreKind.SUPPORT_CENTRE, True), ("B2", CentreKind.GUIDANCE_CENTRE, True)]
     assert all(r.created_at is not None for r in rows)
+
+
+@pytest.mark.req("F-ALERT")
+def test_the_demo_shows_an_escalated_acknowledged_alert_and_the_sweep_adds_the_others(db, logins):
+    from webapp.alerts.models import Alert, AlertLevel, AlertStatus
+    from webapp.alerts.streaks import Thresholds
+    from webapp.alerts.sweep import AlertSweep, calendar_from_settings
+    from webapp.clock import FixedClock
+
+    AlertSweep(db, calendar_from_settings({}, db), Thresholds(), FixedClock(DEFAULT_NOW)).run()
+    db.flush()
+    db.expire_all()
+    alerts = db.scalars(sa.select(Alert).order_by(Alert.current_length)).all()
+    shown = {(a.current_length, a.level, a.status, a.escalated_at is not None) for a in alerts}
+    assert {(4, AlertLevel.CAUTION, AlertStatus.OPEN, False), (8, AlertLevel.ACTION, AlertStatus.OPEN, False),
+            (9, AlertLevel.ACTION, AlertStatus.ACKNOWLEDGED, True)} <= shown
+    silent = next(a for a in alerts if a.current_length == 8)
+    assert silent.no_contact and silent.no_contact_day == silent.streak_id
+    escalated = next(a for a in alerts if a.current_length == 9)
+    # (The sweep may add a 連絡なし flag: the streak's days have random no-contact entries.)
+    assert [e.kind.value for e in escalated.events][:5] == [
+        "raised", "acknowledged", "escalated", "reopened", "acknowledged"]
+    assert all(e.at <= DEFAULT_NOW for e in escalated.events[:5])

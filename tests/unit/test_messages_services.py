@@ -7,17 +7,10 @@ import datetime as dt
 import pytest
 
 from tests.conftest import DEFAULT_NOW
+from tests.factories import FakeOutbox
 from webapp.children.scope import Scope
 from webapp.clock import FixedClock
 from webapp.messages.services import MessageService
-
-
-class FakeOutbox:
-    def __init__(self):
-        self.queued = []
-
-    def enqueue(self, recipient, template, **params):
-        self.queued.append((recipient, template, params))
 
 
 @pytest.fixture

@@ -29,10 +29,10 @@ def d(n):
 
 @pytest.mark.req("F-MONTHLY")
 def test_each_status_and_reason_has_its_field_and_unmapped_cases_are_counted_apart():
-    entries = [(d(1), "present", None), (d(2), "late", None), (d(5), "left_early", None),
-               (d(6), "absent", "illness"), (d(7), "absent", "family"), (d(8), "absent", "bereavement"),
-               (d(9), "absent", "unknown"), (d(13), "absent", "other"), (d(14), "absent", None),
-               (d(3), "present", None), (d(12), "present", None), (d(30), "present", None)]
+    entries = [(d(1), "present", None, False), (d(2), "late", None, False), (d(5), "left_early", None, False),
+               (d(6), "absent", "illness", False), (d(7), "absent", "family", False), (d(8), "absent", "bereavement", False),
+               (d(9), "absent", "unknown", False), (d(13), "absent", "other", False), (d(14), "absent", None, False),
+               (d(3), "present", None, False), (d(12), "present", None, False), (d(30), "present", None, False)]
     found = compute(calendar(), child(), 1, OCT, entries)
     # 22 weekdays - holiday - closure = 20 open days; 9 entries on them; 3 on closed days ignored.
     assert found.counts == {
@@ -45,13 +45,25 @@ def test_each_status_and_reason_has_its_field_and_unmapped_cases_are_counted_apa
 
 @pytest.mark.req("F-MONTHLY")
 def test_monitoring_period_limits_the_expected_days():
-    found = compute(calendar(), child(start=d(15), end=d(23)), 1, OCT, [(d(14), "present", None)])
+    found = compute(calendar(), child(start=d(15), end=d(23)), 1, OCT, [(d(14), "present", None, False)])
     assert found.counts["days_expected"] == 7  # 15, 16, 19-23
     assert found.ignored_entries == 1 and found.missing_days == 7
 
 
 def test_differences_name_each_field_that_differs():
-    daily = compute(calendar(), child(), 1, OCT, [(d(1), "present", None)])
+    daily = compute(calendar(), child(), 1, OCT, [(d(1), "present", None, False)])
     reported = {**{k: str(v) for k, v in daily.counts.items()}, "days_attended": "18", "late_count": ""}
     assert differences(reported, daily) == [Difference("days_attended", "出席日数", "日", 18, 1)]
     assert differences(reported, None) == []
+
+
+@pytest.mark.req("F-MONTHLY")
+@pytest.mark.parametrize("flags, expected", [
+    ((), None), ((False, False), "yes"), ((True,), "no"), ((False, True), "partial"),
+])
+def test_family_contact_follows_the_absences_no_contact_flags(flags, expected):
+    entries = [(d(1), "present", None, True)]  # a present day's flag means nothing
+    entries += [(d(5 + n), "absent", "illness", flag) for n, flag in enumerate(flags)]
+    found = compute(calendar(), child(), 1, OCT, entries)
+    assert found.family_contact == expected
+    assert found.form_values().get("family_contact") == expected

@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from tests.factories import FakeOutbox
 from webapp.children.scope import Scope
 from webapp.reports import export
 from webapp.reports.forms import validate_report
@@ -42,7 +43,7 @@ def setup(db, make):
     child = make.child(facility=facility)
     staff = make.account("facility", facility=facility)
     caseworker = make.account("caseworker", centre=centre)
-    return ReportService(db), child, staff, caseworker
+    return ReportService(db, FakeOutbox()), child, staff, caseworker
 
 
 def save(service, child, staff, token=NEW_REPORT_TOKEN, submit=False, period=OCTOBER, **changes):
@@ -147,6 +148,23 @@ def test_matrix_counts_due_and_submitted_per_facility_and_month(setup, make):
     assert (september.due, september.submitted, september.overdue) == (2, 0, True)
     assert (november.due, november.submitted, november.overdue) == (2, 0, False)
     assert other_centre_child.facility_id not in {row.facility.id for row in matrix.rows}
+
+
+@pytest.mark.req("F-MONTHLY", "F-NOTIFY")
+def test_returning_queues_one_link_only_email_per_facility_address_and_a_refused_return_none(setup, make):
+    service, child, staff, caseworker = setup
+    make.account("facility", facility=child.facility, email="school@city.example.jp")
+    make.account("facility", facility=child.facility, email="gone@city.example.jp", active=False)
+    make.account("facility", facility=make.facility(centre=child.centre), email="other@city.example.jp")
+    make.account("caseworker", centre=child.centre, email="cw@city.example.jp")
+    report = save(service, child, staff, submit=True)
+    service.return_report(report, caseworker, "理由を追記してください")
+    assert service.outbox.queued == [("school@city.example.jp", "report_returned", {"path": f"/reports/{report.id}"})]
+    with pytest.raises(WrongStatus):  # already returned: refused, and nobody is told twice
+        service.return_report(report, caseworker, "もう一度")
+    assert len(service.outbox.queued) == 1
+    with pytest.raises(TypeError):  # a service without the outbox cannot return silently
+        ReportService(service.db).return_report(report, caseworker, "x")
 
 
 @pytest.mark.req("F-EXPORT")

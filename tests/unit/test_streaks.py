@@ -54,18 +54,18 @@ def test_a_streak_runs_through_golden_week_and_raises_a_warning_on_its_third_ope
     assert found.length == 5
     assert found.id == D(2026, 4, 27)
     result = run(calendar, entries, D(2026, 5, 7))
-    assert [(s.kind, s.day) for s in result.signals] == [(SignalKind.WARNING, D(2026, 4, 30))]
-    assert result.state == AlertState((RaisedStreak(D(2026, 4, 27), D(2026, 5, 7), Level.WARNING),), D(2026, 5, 7))
-    assert (result.state.streak_id, result.state.level, result.state.no_contact) == (D(2026, 4, 27), Level.WARNING, False)
+    assert [(s.kind, s.day) for s in result.signals] == [(SignalKind.CAUTION, D(2026, 4, 30))]
+    assert result.state == AlertState((RaisedStreak(D(2026, 4, 27), D(2026, 5, 7), Level.CAUTION),), D(2026, 5, 7))
+    assert (result.state.streak_id, result.state.level, result.state.no_contact) == (D(2026, 4, 27), Level.CAUTION, False)
 
 
 def test_the_seventh_open_day_raises_the_alert_once_and_the_warning_is_not_repeated(calendar):
     entries = absent(D(2026, 4, 27), D(2026, 4, 28), D(2026, 4, 30), D(2026, 5, 1), D(2026, 5, 7), D(2026, 5, 8))
     first = run(calendar, entries, D(2026, 5, 8))
-    assert [s.kind for s in first.signals] == [SignalKind.WARNING]
+    assert [s.kind for s in first.signals] == [SignalKind.CAUTION]
     entries[D(2026, 5, 11)] = A
     second = run(calendar, entries, D(2026, 5, 11), first.state)
-    assert [(s.kind, s.day, s.length) for s in second.signals] == [(SignalKind.ALERT, D(2026, 5, 11), 7)]
+    assert [(s.kind, s.day, s.length) for s in second.signals] == [(SignalKind.ACTION, D(2026, 5, 11), 7)]
     third = run(calendar, entries, D(2026, 5, 12), second.state)
     assert third.signals == ()
     assert third.streak.length == 7
@@ -79,8 +79,8 @@ def test_a_streak_crosses_the_year_end_and_a_january_holiday(calendar):
     assert found.id == D(2026, 12, 24)
     result = run(calendar, entries, D(2027, 1, 12))
     assert [(s.kind, s.day) for s in result.signals] == [
-        (SignalKind.WARNING, D(2026, 12, 28)),
-        (SignalKind.ALERT, D(2027, 1, 7)),  # 3 in December, 4 in January
+        (SignalKind.CAUTION, D(2026, 12, 28)),
+        (SignalKind.ACTION, D(2027, 1, 7)),  # 3 in December, 4 in January
     ]
 
 
@@ -152,7 +152,7 @@ def test_the_reason_does_not_matter_but_no_contact_raises_its_own_signal_once_pe
     assert [(s.kind, s.day) for s in first.signals] == [(SignalKind.NO_CONTACT, D(2026, 11, 17))]
     entries[D(2026, 11, 18)] = DayEntry(A, no_contact=True)
     second = run(calendar, entries, D(2026, 11, 18), first.state)
-    assert [s.kind for s in second.signals] == [SignalKind.WARNING]
+    assert [s.kind for s in second.signals] == [SignalKind.CAUTION]
     # The child is back, then absent again without contact: a new streak, a new signal.
     entries[D(2026, 11, 19)] = DayEntry(P)
     entries[D(2026, 11, 20)] = DayEntry(A, no_contact=True)
@@ -166,14 +166,14 @@ def test_a_streak_entered_after_the_child_came_back_still_raises(calendar):
     entries[D(2026, 11, 19)] = P
     later = run(calendar, entries, D(2026, 11, 20), before.state)
     assert later.streak.length == 0
-    assert [(s.kind, s.streak_id) for s in later.signals] == [(SignalKind.WARNING, D(2026, 11, 16))]
+    assert [(s.kind, s.streak_id) for s in later.signals] == [(SignalKind.CAUTION, D(2026, 11, 16))]
     assert run(calendar, entries, D(2026, 11, 23), later.state).signals == ()
 
 
 def test_a_correction_that_lengthens_a_raised_streak_backwards_does_not_raise_it_again(calendar):
     entries = absent(D(2026, 11, 17), D(2026, 11, 18), D(2026, 11, 19))
     first = run(calendar, entries, D(2026, 11, 19))
-    assert [s.kind for s in first.signals] == [SignalKind.WARNING]
+    assert [s.kind for s in first.signals] == [SignalKind.CAUTION]
     entries[D(2026, 11, 16)] = A  # entered late: the streak now starts a day earlier
     second = run(calendar, entries, D(2026, 11, 19), first.state)
     assert second.signals == ()
@@ -190,7 +190,7 @@ def test_a_week_entered_late_is_counted_when_the_sweep_names_the_earliest_change
     assert run(calendar, entries, D(2026, 11, 20), thursday.state).signals == ()
     # ...the earliest changed day brings it in.
     friday = run(calendar, entries, D(2026, 11, 20), thursday.state, changed_from=D(2026, 11, 16))
-    assert [(s.kind, s.streak_id) for s in friday.signals] == [(SignalKind.WARNING, D(2026, 11, 16))]
+    assert [(s.kind, s.streak_id) for s in friday.signals] == [(SignalKind.CAUTION, D(2026, 11, 16))]
 
 
 def test_a_rescan_over_older_raised_streaks_raises_none_of_them_again(calendar):
@@ -200,11 +200,11 @@ def test_a_rescan_over_older_raised_streaks_raises_none_of_them_again(calendar):
     first = run(calendar, entries, D(2026, 11, 6), since=D(2026, 11, 1))
     assert [(s.kind, s.streak_id) for s in first.signals] == [
         (SignalKind.NO_CONTACT, D(2026, 11, 2)),
-        (SignalKind.WARNING, D(2026, 11, 4)),
+        (SignalKind.CAUTION, D(2026, 11, 4)),
     ]
     entries.update(absent(D(2026, 11, 10), D(2026, 11, 11), D(2026, 11, 12)))
     second = run(calendar, entries, D(2026, 11, 12), first.state)
-    assert [(s.kind, s.streak_id) for s in second.signals] == [(SignalKind.WARNING, D(2026, 11, 10))]
+    assert [(s.kind, s.streak_id) for s in second.signals] == [(SignalKind.CAUTION, D(2026, 11, 10))]
     # A correction on 11/9 makes the sweep walk back over all three streaks.
     entries[D(2026, 11, 9)] = P
     third = run(calendar, entries, D(2026, 11, 13), second.state, changed_from=D(2026, 11, 2))
@@ -215,7 +215,7 @@ def test_a_rescan_over_older_raised_streaks_raises_none_of_them_again(calendar):
 def test_thresholds_come_from_settings_and_must_be_ordered():
     assert Thresholds.from_settings({}) == Thresholds(3, 7)
     custom = Thresholds.from_settings({"mimamori.absence_warning_days": "2", "mimamori.absence_alert_days": "5"})
-    assert (custom.level_for(1), custom.level_for(2), custom.level_for(5)) == (Level.NONE, Level.WARNING, Level.ALERT)
+    assert (custom.level_for(1), custom.level_for(2), custom.level_for(5)) == (Level.NONE, Level.CAUTION, Level.ACTION)
     with pytest.raises(ValueError):
         Thresholds(8, 7)
     with pytest.raises(ValueError):
@@ -225,4 +225,4 @@ def test_thresholds_come_from_settings_and_must_be_ordered():
 def test_custom_thresholds_change_when_signals_fire(calendar):
     entries = absent(D(2026, 11, 16), D(2026, 11, 17))
     result = run(calendar, entries, D(2026, 11, 17), thresholds=Thresholds(2, 2))
-    assert [s.kind for s in result.signals] == [SignalKind.WARNING, SignalKind.ALERT]
+    assert [s.kind for s in result.signals] == [SignalKind.CAUTION, SignalKind.ACTION]

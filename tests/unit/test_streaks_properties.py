@@ -97,9 +97,9 @@ def reference_signals(days, pattern, thresholds=Thresholds()):
     signals = set()
     for run, contact in reference_runs(days, pattern):
         if len(run) >= thresholds.warning:
-            signals.add((SignalKind.WARNING, run[0], run[thresholds.warning - 1]))
+            signals.add((SignalKind.CAUTION, run[0], run[thresholds.warning - 1]))
         if len(run) >= thresholds.alert:
-            signals.add((SignalKind.ALERT, run[0], run[thresholds.alert - 1]))
+            signals.add((SignalKind.ACTION, run[0], run[thresholds.alert - 1]))
         if contact:
             signals.add((SignalKind.NO_CONTACT, run[0], contact[0]))
     return signals
@@ -232,8 +232,8 @@ def test_entries_made_late_raise_each_signal_once_per_streak(data, start, patter
     for run, contact in reference_runs(days, pattern):
         in_run = [s for s in raised if run[0] <= s.streak_id <= run[-1]]
         expected = {
-            SignalKind.WARNING: len(run) >= thresholds.warning,
-            SignalKind.ALERT: len(run) >= thresholds.alert,
+            SignalKind.CAUTION: len(run) >= thresholds.warning,
+            SignalKind.ACTION: len(run) >= thresholds.alert,
             SignalKind.NO_CONTACT: bool(contact),
         }
         for kind, wanted in expected.items():

@@ -13,7 +13,7 @@ WEBAPP = pathlib.Path(__file__).resolve().parents[2] / "webapp"
 # mail needs nothing above db and audit; jobs may use every area, like imports.
 # The calendar needs nothing but settings; alerts count streaks over reports' data.
 AREA_ORDER = ["closed_days", "mail", "organisations", "accounts", "children", "reports", "attendance", "alerts",
-              "urgent", "messages", "notices", "timeline", "imports", "rollover", "jobs"]
+              "urgent", "messages", "notices", "timeline", "today", "imports", "rollover", "jobs"]
 # Pure modules a lower area may use from a higher one: alerts.streaks holds the
 # attendance statuses and the counting rules as plain functions (no models, no
 # imports from its own area), which the attendance screen needs too.

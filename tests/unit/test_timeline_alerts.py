@@ -27,7 +27,7 @@ def test_an_alerts_life_in_the_month_newest_first(make):
                        resolution_note="家庭訪問で本人の無事を確認")
     items = newest_first(alert_items(make.db, viewer(caseworker), child.id, NOVEMBER))
     assert [i.title.interpolate() for i in items] == [
-        "アラート対応済: 連続欠席（警告）", "アラート確認: 連続欠席（警告）", "アラート発生: 連続欠席（警告）（3日）",
+        "アラート対応済: 注意", "アラート確認: 注意", "アラート発生: 注意（3日）",
     ]
     assert items[0].detail == "家庭訪問で本人の無事を確認" and items[2].detail is None
     assert {i.link for i in items} == {Link.to("alert.detail", alert_id=alert.id)}
@@ -38,11 +38,22 @@ def test_only_the_moments_inside_the_month_are_listed(make):
     centre = make.centre()
     child = make.child(facility=make.facility(centre=centre))
     caseworker = make.account("caseworker", centre=centre)
-    make.alert(child, kind="absence_no_contact", raised_at=dt.datetime(2026, 10, 30, tzinfo=UTC),
+    make.alert(child, no_contact=True, raised_at=dt.datetime(2026, 10, 30, tzinfo=UTC),
                acknowledged_at=dt.datetime(2026, 11, 2, tzinfo=UTC), status=AlertStatus.ACKNOWLEDGED)
     make.alert(child, streak_id=dt.date(2026, 9, 1), raised_at=dt.datetime(2026, 9, 3, tzinfo=UTC))
     items = alert_items(make.db, viewer(caseworker), child.id, NOVEMBER)
-    assert [i.title.interpolate() for i in items] == ["アラート確認: 連絡なし欠席"]
+    assert [i.title.interpolate() for i in items] == ["アラート確認: 注意・連絡なし"]
+
+
+def test_an_escalated_alert_shows_its_raise_at_caution_and_its_escalation(make):
+    centre = make.centre()
+    child = make.child(facility=make.facility(centre=centre))
+    caseworker = make.account("caseworker", centre=centre)
+    make.alert(child, level="action", no_contact=True, raised_at=dt.datetime(2026, 11, 20, tzinfo=UTC),
+               escalated_at=dt.datetime(2026, 11, 26, tzinfo=UTC))
+    items = newest_first(alert_items(make.db, viewer(caseworker), child.id, NOVEMBER))
+    assert [i.title.interpolate() for i in items] == [
+        "アラート要対応に引き上げ: 要対応・連絡なし", "アラート発生: 注意・連絡なし（3日）"]
 
 
 def test_facility_staff_and_other_centres_get_no_alerts(make):

@@ -35,3 +35,19 @@ def test_every_message_has_an_english_translation():
     translated = {m.id for m in catalog if m.id and m.string}
     missing = {msgid: where for msgid, where in extracted_messages().items() if msgid not in translated}
     assert missing == {}, f"{len(missing)} untranslated: " + "; ".join(f"{w}: {m}" for m, w in list(missing.items())[:40])
+
+
+def test_the_catalog_defines_each_message_once():
+    """A second definition of a msgid makes msgfmt refuse the catalog; Babel would silently keep one."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "webapp/locale/en/LC_MESSAGES/mimamori.po"
+    msgids, current = [], None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("msgid "):
+            current = [line[6:]]
+        elif current is not None and line.startswith('"'):
+            current.append(line)
+        elif current is not None:
+            msgids.append("".join(part.strip('"') for part in current))
+            current = None
+    repeated = sorted({m for m in msgids if msgids.count(m) > 1 and m})
+    assert repeated == []

@@ -7,18 +7,11 @@ import datetime as dt
 import pytest
 
 from tests.conftest import DEFAULT_NOW
+from tests.factories import FakeOutbox
 from webapp.children.scope import Scope
 from webapp.clock import FixedClock
 from webapp.urgent.models import UrgentCategory, UrgentStatus
 from webapp.urgent.services import NewReport, UrgentError, UrgentReportService
-
-
-class FakeOutbox:
-    def __init__(self):
-        self.queued = []
-
-    def enqueue(self, recipient, template, **params):
-        self.queued.append((recipient, template, params))
 
 
 @pytest.fixture
@@ -81,6 +74,19 @@ def test_transitions_keep_when_and_who_and_refuse_steps_out_of_order(setup):
                  lambda: service.respond(report, caseworker, "x", shared=True)):
         with pytest.raises(UrgentError):
             step()
+
+
+@pytest.mark.req("F-URGENT", "F-NOTIFY")
+def test_a_shared_answer_tells_the_facility_accounts_an_internal_note_tells_nobody(setup, make):
+    service, outbox, _clock, child, staff, caseworker = setup
+    make.account("facility", facility=make.facility(centre=child.centre), email="other@city.example.jp")
+    report = service.file(staff, new(child))
+    service.acknowledge(report, caseworker)
+    outbox.queued.clear()
+    service.respond(report, caseworker, "内部メモ", shared=False)
+    assert outbox.queued == []
+    service.respond(report, caseworker, "保護者に連絡しました", shared=True)
+    assert outbox.queued == [("school@city.example.jp", "urgent_answered", {"path": f"/urgent/{report.id}"})]
 
 
 @pytest.mark.req("F-URGENT", "F-DASH")

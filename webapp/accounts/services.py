@@ -1,7 +1,8 @@
 """Passwords, authentication and server-side login sessions.
 
 Every login attempt ends in an auth event with its reason; lockout, the
-per-address throttle and the admin address rule are decided here.
+per-address throttle (webapp.accounts.throttle) and the admin address rule
+are decided here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from webapp.accounts.models import Account, LoginSession
+from webapp.accounts.throttle import AddressThrottle
 from webapp.audit.events import AuthEventLog, AuthEventType, FailureReason
 from webapp.authz import Role
 
@@ -48,15 +50,16 @@ class LoginPolicy:
 
     lockout_threshold: int = 5
     lockout_duration: dt.timedelta = dt.timedelta(minutes=15)
-    # Failures from one address (any logins) within the window before refusing it.
-    address_threshold: int = 20
-    address_window: dt.timedelta = dt.timedelta(minutes=15)
+    # A growing wait for an address many different IDs failed from.
+    address: AddressThrottle = AddressThrottle()
 
 
 @dataclasses.dataclass
 class AuthenticationResult:
     account: Account | None
     failure: FailureReason | None
+    # For THROTTLED: how long the address must still wait.
+    wait: dt.timedelta | None = None
 
     @property
     def ok(self) -> bool:
@@ -75,8 +78,9 @@ class LoginAttempt:
 class AuthenticationService:
     """Checks a login attempt and records its outcome as an auth event.
 
-    Whatever the outcome, exactly one argon2 verification runs, so the time
-    taken does not reveal whether the login exists or is locked.
+    Unless the address must wait, exactly one argon2 verification runs,
+    whatever the outcome, so the time taken does not reveal whether the login
+    exists or is locked. A throttled attempt runs none, for any login alike.
     """
 
     def __init__(self, db, passwords: PasswordService, clock, policy: LoginPolicy | None = None):
@@ -90,12 +94,17 @@ class AuthenticationService:
         return self.db.scalar(sa.select(Account).where(Account.login == login.strip()))
 
     def authenticate(self, attempt: LoginAttempt) -> AuthenticationResult:
-        account = self.find_by_login(attempt.login)
-        password_ok = self.passwords.verify(account.password_hash if account else None, attempt.password)
-        failure = self._failure(attempt, account, password_ok)
         now = self.clock.now()
         common = {"login": attempt.login, "client_address": attempt.client_address,
                   "user_agent": attempt.user_agent}
+        # Throttling comes first: an address that must wait learns nothing more.
+        wait = self.policy.address.wait(self.db, attempt.client_address, now)
+        if wait is not None:
+            self.events.record(AuthEventType.LOGIN_FAILED, reason=FailureReason.THROTTLED, **common)
+            return AuthenticationResult(None, FailureReason.THROTTLED, wait)
+        account = self.find_by_login(attempt.login)
+        password_ok = self.passwords.verify(account.password_hash if account else None, attempt.password)
+        failure = self._failure(attempt, account, password_ok)
         if failure is not None:
             self.events.record(AuthEventType.LOGIN_FAILED, reason=failure,
                                account_id=account.id if account else None, **common)
@@ -116,10 +125,6 @@ class AuthenticationService:
         return AuthenticationResult(account, None)
 
     def _failure(self, attempt, account, password_ok) -> FailureReason | None:
-        # Throttling comes first: an address guessing passwords learns nothing more.
-        failures = self.events.recent_failures_from(attempt.client_address, self.policy.address_window)
-        if failures >= self.policy.address_threshold:
-            return FailureReason.THROTTLED
         if account is None:
             return FailureReason.UNKNOWN_ACCOUNT
         if account.locked_until is not None and account.locked_until > self.clock.now():

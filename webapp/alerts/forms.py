@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.alerts.models import RESOLUTION_NOTE_MAX, AlertStatus
-from webapp.alerts.streaks import SignalKind
+from webapp.alerts.models import RESOLUTION_NOTE_MAX, AlertLevel, AlertStatus
 from webapp.forms import FormErrors, Validator, clean_text
 from webapp.i18n import _
 
@@ -18,8 +17,10 @@ def clean_filter(raw, enum_class):
         return None
 
 
-def list_filters(params) -> tuple[AlertStatus | None, SignalKind | None]:
-    return clean_filter(params.get("status"), AlertStatus), clean_filter(params.get("kind"), SignalKind)
+def list_filters(params) -> tuple[AlertStatus | None, AlertLevel | None, bool]:
+    """Status, level (注意 / 要対応) and 連絡なし only; an odd value means "all"."""
+    return (clean_filter(params.get("status"), AlertStatus), clean_filter(params.get("level"), AlertLevel),
+            params.get("no_contact") == "1")
 
 
 def clean_version(raw) -> int | None:

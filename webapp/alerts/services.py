@@ -7,7 +7,12 @@ outside the scope is a 404 like its child.
 Decisions are compare-and-set on the alert's ``version``: the form carries the
 version it was shown, and a decision on a stale form (someone else acknowledged
 or resolved it meanwhile) is refused with :class:`AlertConflict` — the view
-answers 409 and keeps what the user typed.
+answers 409 and keeps what the user typed. The sweep's escalation to 要対応
+bumps the version too, so a form shown at 注意 cannot acknowledge 要対応.
+
+Order, most serious first (F-DASH): not yet resolved before resolved; then
+要対応 before 注意, 連絡なし before without within a level; then 未対応 before
+確認済 (an escalated alert is 未対応 again); then by time.
 """
 
 from __future__ import annotations
@@ -15,18 +20,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from webapp.alerts.models import Alert, AlertStatus
-from webapp.alerts.streaks import SignalKind
+from webapp.alerts.models import Alert, AlertEvent, AlertEventKind, AlertLevel, AlertStatus
 from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.db import utcnow
 from webapp.i18n import _
 from webapp.organisations.services import Page, paginate
 
-# Not yet resolved first (open before acknowledged), newest first within each.
-_STATUS_ORDER = sa.case(
-    (Alert.status == AlertStatus.OPEN, 0), (Alert.status == AlertStatus.ACKNOWLEDGED, 1), else_=2
-)
+_UNRESOLVED_FIRST = sa.case((Alert.status == AlertStatus.RESOLVED, 1), else_=0)
+_ACTION_FIRST = sa.case((Alert.level == AlertLevel.ACTION, 0), else_=1)
+_NO_CONTACT_FIRST = sa.case((Alert.no_contact.is_(True), 0), else_=1)
+_OPEN_FIRST = sa.case((Alert.status == AlertStatus.OPEN, 0), else_=1)
+MOST_SERIOUS_FIRST = (_UNRESOLVED_FIRST, _ACTION_FIRST, _NO_CONTACT_FIRST, _OPEN_FIRST)
 
 
 class AlertError(Exception):
@@ -40,8 +45,8 @@ class AlertConflict(AlertError):
 
 
 def _conflict():
-    return AlertConflict(_("他の職員がこのアラートを先に更新しました。あなたの入力内容はこの画面に残っています。"
-                           "最新の状態を確認してから、もう一度操作してください。"))
+    return AlertConflict(_("このアラートは表示したあとに更新されました（他の職員の操作、または要対応への引き上げ）。"
+                           "あなたの入力内容はこの画面に残っています。最新の状態を確認してから、もう一度操作してください。"))
 
 
 class AlertService:
@@ -52,13 +57,17 @@ class AlertService:
         return (sa.select(Alert).join(Child, Alert.child_id == Child.id).where(self.scope.children_clause())
                 .options(joinedload(Alert.child), joinedload(Alert.facility)))
 
-    def search(self, *, status: AlertStatus | None, kind: SignalKind | None, number: int) -> Page:
+    def search(self, *, status: AlertStatus | None, level: AlertLevel | None, no_contact: bool = False,
+               number: int) -> Page:
         query = self._query()
         if status is not None:
             query = query.where(Alert.status == status)
-        if kind is not None:
-            query = query.where(Alert.kind == kind)
-        return paginate(self.db, query.order_by(_STATUS_ORDER, Alert.raised_at.desc(), Alert.id.desc()), number)
+        if level is not None:
+            query = query.where(Alert.level == level)
+        if no_contact:
+            query = query.where(Alert.no_contact.is_(True))
+        return paginate(self.db, query.order_by(*MOST_SERIOUS_FIRST, Alert.raised_at.desc(), Alert.id.desc()),
+                        number)
 
     def open_count(self) -> int:
         return self.db.scalar(
@@ -67,18 +76,16 @@ class AlertService:
         ) or 0
 
     def needing_action(self, limit: int = 20) -> list[Alert]:
-        """Open and acknowledged alerts for the dashboard: open first, then the
-        7-day alerts before no-contact before warnings, oldest first within."""
-        severity = sa.case((Alert.kind == SignalKind.ALERT, 0), (Alert.kind == SignalKind.NO_CONTACT, 1), else_=2)
+        """Open and acknowledged alerts for the dashboard, most serious first, oldest first within."""
         return list(self.db.scalars(
             self._query().where(Alert.status != AlertStatus.RESOLVED)
-            .order_by(_STATUS_ORDER, severity, Alert.raised_at, Alert.id).limit(limit)
+            .order_by(*MOST_SERIOUS_FIRST, Alert.raised_at, Alert.id).limit(limit)
         ).unique())
 
     def for_child(self, child_id: int) -> list[Alert]:
         return list(self.db.scalars(
             self._query().where(Alert.child_id == child_id)
-            .order_by(_STATUS_ORDER, Alert.raised_at.desc(), Alert.id.desc())
+            .order_by(*MOST_SERIOUS_FIRST, Alert.raised_at.desc(), Alert.id.desc())
         ).unique())
 
     def get(self, alert_id: int) -> Alert | None:
@@ -89,6 +96,7 @@ class AlertService:
         self._claim(alert, version, (AlertStatus.OPEN,), now)
         alert.status = AlertStatus.ACKNOWLEDGED
         alert.acknowledged_at, alert.acknowledged_by_id = now, account.id
+        self._event(alert, AlertEventKind.ACKNOWLEDGED, account, now)
         self.db.flush()
         return alert
 
@@ -100,8 +108,13 @@ class AlertService:
             alert.acknowledged_at, alert.acknowledged_by_id = now, account.id
         alert.status = AlertStatus.RESOLVED
         alert.resolved_at, alert.resolved_by_id, alert.resolution_note = now, account.id, note
+        self._event(alert, AlertEventKind.RESOLVED, account, now, note=note)
         self.db.flush()
         return alert
+
+    def _event(self, alert: Alert, kind: AlertEventKind, account, now, note: str | None = None) -> None:
+        self.db.add(AlertEvent(alert_id=alert.id, kind=kind, at=now, actor_id=account.id, level=alert.level,
+                               streak_length=alert.current_length, note=note))
 
     def _claim(self, alert: Alert, version: int | None, allowed, now) -> None:
         """Compare-and-set on version and status in one UPDATE (it locks the row, so of two

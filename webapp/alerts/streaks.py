@@ -17,12 +17,14 @@ Rules, in Japanese terms with English explanations:
 - The current streak is the latest run, when at most ``grace`` open days at the
   end (today, yesterday...) are still unknown — daily entries often come in the
   next morning. Longer silence means there is no current streak to report.
-- 警告 (warning) at 3 and アラート (alert) at 7 open days of absence
-  (settings ``mimamori.absence_warning_days`` / ``absence_alert_days``),
+- 注意 (caution) at 3 and 要対応 (action needed) at 7 open days of absence
+  (settings ``mimamori.absence_warning_days`` / ``absence_alert_days``: the
+  setting names are older than the labels and kept for existing configs),
   whatever the reason given (病欠 illness, 家庭の事情 family reasons, ...):
   a stated reason is exactly what a family hiding harm would give.
-- 連絡なし欠席 (absence without contact from the family, 無断欠席): its own
-  signal on the first such day, once per streak, even for a one-day absence.
+- 連絡なし欠席 (absence without contact from the family, 無断欠席): a signal
+  on the first such day, once per streak, even for a one-day absence. The
+  sweep carries it as a flag on the streak's one alert.
 - 転校・転園 (transfer): each day is judged by the calendar of the facility
   the child attended that day, so a streak carries over a transfer.
 
@@ -69,9 +71,11 @@ def _entry(value: Entry | None) -> DayEntry | None:
 
 
 class Level(enum.IntEnum):
+    """A streak's severity by its length. Stored as its number in the sweep's state."""
+
     NONE = 0
-    WARNING = 1  # 警告
-    ALERT = 2  # アラート
+    CAUTION = 1  # 注意 (setting absence_warning_days)
+    ACTION = 2  # 要対応 (setting absence_alert_days)
 
 
 @dataclass(frozen=True)
@@ -92,13 +96,13 @@ class Thresholds:
 
     def level_for(self, length: int) -> Level:
         if length >= self.alert:
-            return Level.ALERT
+            return Level.ACTION
         if length >= self.warning:
-            return Level.WARNING
+            return Level.CAUTION
         return Level.NONE
 
     def days_for(self, level: Level) -> int:
-        return {Level.WARNING: self.warning, Level.ALERT: self.alert}[level]
+        return {Level.CAUTION: self.warning, Level.ACTION: self.alert}[level]
 
 
 @dataclass(frozen=True)
@@ -124,12 +128,15 @@ class Streak:
 
 
 class SignalKind(enum.StrEnum):
-    WARNING = "absence_warning"  # 連続欠席 警告
-    ALERT = "absence_alert"  # 連続欠席 アラート
-    NO_CONTACT = "absence_no_contact"  # 連絡なし欠席
+    """What became true of a streak. The sweep folds a streak's signals into its one
+    alert (``webapp.alerts.escalation``); signals are never stored as such."""
+
+    CAUTION = "caution"  # reached 注意
+    ACTION = "action"  # reached 要対応
+    NO_CONTACT = "no_contact"  # a 連絡なし absence in the streak
 
 
-LEVEL_SIGNAL = {Level.WARNING: SignalKind.WARNING, Level.ALERT: SignalKind.ALERT}
+LEVEL_SIGNAL = {Level.CAUTION: SignalKind.CAUTION, Level.ACTION: SignalKind.ACTION}
 
 
 @dataclass(frozen=True)
@@ -251,7 +258,7 @@ def evaluate(
         raised_level = max((record.level for record in same), default=Level.NONE)
         raised_contact = any(record.no_contact for record in same)
         reached = thresholds.level_for(episode.length)
-        for level in (Level.WARNING, Level.ALERT):
+        for level in (Level.CAUTION, Level.ACTION):
             if raised_level < level <= reached:
                 day = episode.days[thresholds.days_for(level) - 1]
                 signals.append(Signal(LEVEL_SIGNAL[level], episode.id, day, episode.length))

@@ -8,15 +8,21 @@ back to the earliest changed day. So a sweep reads the days since the last
 sweep (plus any running streak), not years of history: its cost grows with the
 number of children, not with the length of the record (benchmarks/bench_alert_sweep.py).
 
-Idempotent, twice over: the state remembers what each streak raised, and the
-alert table's unique key (child, kind, streak id) refuses a second copy — the
-insert skips a conflicting row instead of failing, so two sweeps racing (or a
-lost state) still raise each signal once. New alerts, their change records and
-the notification emails are written in one transaction: all or nothing.
+One alert per streak (rules: ``escalation.py``): the streak's signals create
+its alert, or escalate it (注意 → 要対応) or flag it (連絡なし). Idempotent,
+twice over: the state remembers what each streak raised, and the alert
+table's unique key (child, streak id) refuses a second alert — the insert
+skips a conflicting row instead of failing and the sweep then treats that row
+as the streak's alert. Every change to an existing alert is one conditional
+UPDATE (``WHERE level = 'caution'``, ``WHERE no_contact = false``): of two
+sweeps racing, one changes the row and the other's UPDATE matches nothing, so
+each escalation and flag happens — and is recorded and notified — once. Alerts,
+their history, change records and emails are written in one transaction.
 
 Notifications (F-NOTIFY): in the application (the alerts list and the menu
 badge read the table), and one email per sweep to each caseworker of a centre
-that got new alerts — the count and a link, never a name.
+that got new alerts or alerts escalated to 要対応 — the count and a link,
+never a name.
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from webapp.accounts.models import Account
-from webapp.alerts.models import Alert, AlertStatus, AlertSweepState
+from webapp.alerts.escalation import StreakNews, change_for, group_signals, new_alert
+from webapp.alerts.models import Alert, AlertEvent, AlertEventKind, AlertStatus, AlertSweepState, legacy_kind
 from webapp.alerts.streaks import (
     AlertState,
     Attendance,
@@ -68,6 +75,7 @@ ENDED_GRACE_DAYS = 14
 ALERTS_PATH = "/alerts"
 
 _alerts = Alert.__table__
+_events = AlertEvent.__table__
 _states = AlertSweepState.__table__
 _entries = AttendanceEntry.__table__
 
@@ -76,12 +84,14 @@ _entries = AttendanceEntry.__table__
 class SweepResult:
     children: int = 0
     raised: int = 0
+    escalated: int = 0
     updated: int = 0
     centres_notified: int = 0
     emails: int = 0
 
     def summary(self) -> str:
-        return (f"{self.children} children swept, {self.raised} alert(s) raised, {self.updated} updated, "
+        return (f"{self.children} children swept, {self.raised} alert(s) raised, {self.escalated} escalated, "
+                f"{self.updated} updated, "
                 f"{self.emails} email(s) to {self.centres_notified} centre(s)")
 
 
@@ -245,7 +255,7 @@ class AlertSweep:
         ):
             open_alerts.setdefault(alert.child_id, []).append(alert)
 
-        new_states, changed_states, updates, raised = [], [], [], []
+        new_states, changed_states, updates, pending = [], [], [], []
         for child, as_of, previous, _floor in plans:
             result.children += 1
             entries = ChildEntries(self.db, child.id, window_start, window.get(child.id, {}))
@@ -255,7 +265,8 @@ class AlertSweep:
                 self.thresholds, since=as_of - dt.timedelta(days=FIRST_LOOKBACK_DAYS),
                 changed_from=changed.get(child.id),
             )
-            raised.extend(self._new_alerts(child, evaluation, facility_days.get(child.id, [])))
+            if evaluation.signals:
+                pending.append((child, evaluation, facility_days.get(child.id, [])))
             updates.extend(self._length_updates(open_alerts.get(child.id, ()), evaluation))
             state_json = state_to_json(evaluation.state)
             values = {"child_id": child.id, "evaluated_through": as_of, "raised": state_json, "checked_at": started}
@@ -264,27 +275,12 @@ class AlertSweep:
             elif previous.evaluated_through != as_of or states[child.id].raised != state_json:
                 changed_states.append(values)
 
-        result.raised = self._raise(raised, started)
+        notify = self._apply(pending, started, result)
         result.updated = self._update_lengths(updates, started)
         self._save_states(new_states, changed_states, started)
-        if result.raised and self.outbox is not None:
-            self._notify(raised, result)
+        if notify and self.outbox is not None:
+            self._notify(notify, result)
         return result
-
-    def _new_alerts(self, child, evaluation: Evaluation, facility_days) -> list[dict]:
-        episodes = {episode.id: episode for episode in evaluation.episodes}
-        found = []
-        for signal in evaluation.signals:
-            episode = episodes.get(signal.streak_id)
-            last_day = episode.last_day if episode else signal.day
-            length = episode.length if episode else signal.length
-            found.append({
-                "child_id": child.id, "centre_id": child.centre_id,
-                "facility_id": _facility_on(facility_days, last_day, child.facility_id),
-                "kind": signal.kind.value, "streak_id": signal.streak_id, "signal_day": signal.day,
-                "streak_length": length, "current_length": length, "last_absent_day": last_day,
-            })
-        return found
 
     @staticmethod
     def _length_updates(alerts, evaluation: Evaluation) -> list[dict]:
@@ -302,26 +298,118 @@ class AlertSweep:
 
     # -- writing --------------------------------------------------------------
 
-    def _raise(self, raised: list[dict], now: dt.datetime) -> int:
-        created = []
-        for values in raised:
-            row = {key: value for key, value in values.items() if key != "centre_id"}
-            row.update(raised_at=now, status=AlertStatus.OPEN.value, version=1, created_at=now, updated_at=now)
-            statement = _insert(self.db, _alerts).values(**row).on_conflict_do_nothing(
-                index_elements=["child_id", "kind", "streak_id"]).returning(_alerts.c.id)
-            alert_id = self.db.execute(statement).scalar()
-            values["alert_id"] = alert_id
-            if alert_id is not None:
-                created.append((alert_id, row))
-        raised[:] = [values for values in raised if values["alert_id"] is not None]
-        if created:
+    def _existing(self, pending) -> dict[int, list]:
+        """The alerts the pending streaks may already have (resolved ones too: they stay so)."""
+        earliest = min(news.streak_id for _child, evaluation, _f in pending for news in group_signals(evaluation.signals))
+        found: dict[int, list] = {}
+        rows = self.db.execute(
+            sa.select(*_ALERT_STATE).where(_alerts.c.child_id.in_([child.id for child, *_rest in pending]),
+                                          _alerts.c.last_absent_day >= earliest)
+        )
+        for row in rows:
+            found.setdefault(row.child_id, []).append(row)
+        return found
+
+    def _apply(self, pending, now: dt.datetime, result: SweepResult) -> list[int]:
+        """Create, escalate or flag each pending streak's alert; the centres to notify, once per alert."""
+        if not pending:
+            return []
+        existing = self._existing(pending)
+        notify, audit = [], []
+        for child, evaluation, facility_days in pending:
+            episodes = {episode.id: episode for episode in evaluation.episodes}
+            for news in group_signals(evaluation.signals):
+                episode = episodes.get(news.streak_id)
+                last_day = episode.last_day if episode else news.first_day
+                length = episode.length if episode else news.length
+                alert = _match(existing.get(child.id, ()), news.streak_id, last_day)
+                if alert is None:
+                    row = self._create(child, news, last_day, length, facility_days, now)
+                    if row is not None:
+                        result.raised += 1
+                        notify.append(child.centre_id)
+                        audit.append({"action": "create", "entity": "alerts", "entity_id": str(row["id"]),
+                                      "child_id": child.id, "before": None, "after": _json(row)})
+                        continue
+                    # A sweep racing this one raised it first: change that one instead.
+                    alert = self.db.execute(sa.select(*_ALERT_STATE).where(
+                        _alerts.c.child_id == child.id, _alerts.c.streak_id == news.streak_id)).one()
+                changed = self._change(alert, news, length, now)
+                if changed:
+                    audit.append({"action": "update", "entity": "alerts", "entity_id": str(alert.id),
+                                  "child_id": child.id, "before": _json(changed[0]), "after": _json(changed[1])})
+                    if changed[1].get("level") == "action":
+                        result.escalated += 1
+                        notify.append(child.centre_id)
+        if audit:
             # Written with Core (conflicts skipped), so the change records are ours to write (S-AUDIT).
-            append_records(self.db.connection(), system_actor("jobs:alerts.sweep"), [
-                {"action": "create", "entity": "alerts", "entity_id": str(alert_id), "child_id": row["child_id"],
-                 "before": None, "after": json.dumps(_jsonable(row), ensure_ascii=False, sort_keys=True)}
-                for alert_id, row in created
-            ])
-        return len(created)
+            append_records(self.db.connection(), system_actor("jobs:alerts.sweep"), audit)
+        return notify
+
+    def _create(self, child, news: StreakNews, last_day, length, facility_days, now) -> dict | None:
+        decided = new_alert(news)
+        row = {
+            "child_id": child.id, "facility_id": _facility_on(facility_days, last_day, child.facility_id),
+            "level": decided.level, "no_contact": decided.no_contact, "no_contact_day": decided.no_contact_day,
+            "kind": legacy_kind(decided.level, decided.level == "caution" and news.caution_day is None),
+            "streak_id": news.streak_id, "signal_day": decided.signal_day, "streak_length": length,
+            "current_length": length, "last_absent_day": last_day, "raised_at": now,
+            "status": AlertStatus.OPEN.value, "version": 1, "created_at": now, "updated_at": now,
+        }
+        statement = _insert(self.db, _alerts).values(**row).on_conflict_do_nothing(
+            index_elements=["child_id", "streak_id"]).returning(_alerts.c.id)
+        alert_id = self.db.execute(statement).scalar()
+        if alert_id is None:
+            return None
+        self.db.execute(sa.insert(_events).values(
+            alert_id=alert_id, kind=AlertEventKind.RAISED.value, at=now, level=decided.level,
+            streak_length=length, day=decided.signal_day))
+        return {"id": alert_id, **row}
+
+    def _change(self, alert, news: StreakNews, length: int, now) -> tuple[dict, dict] | None:
+        """Escalate and/or flag an existing alert, each as one conditional UPDATE (see the module
+        docstring); ``(before, after)`` of what this sweep changed, None when nothing."""
+        change = change_for(alert.level, alert.no_contact, alert.status, news)
+        if not change:
+            return None
+        before, after, events = {}, {}, []
+        where = (_alerts.c.id == alert.id, _alerts.c.status != AlertStatus.RESOLVED.value)
+        if change.escalate:
+            # Acknowledged or resolved at 注意: back to 未対応 (their steps stay in alert_events).
+            was = self.db.execute(sa.select(_alerts.c.status).where(_alerts.c.id == alert.id)).scalar()
+            reopened = self.db.execute(
+                sa.update(_alerts).where(_alerts.c.id == alert.id, _alerts.c.level == "caution",
+                                         _alerts.c.status.in_([AlertStatus.ACKNOWLEDGED.value,
+                                                               AlertStatus.RESOLVED.value]))
+                .values(status=AlertStatus.OPEN.value, acknowledged_at=None, acknowledged_by_id=None,
+                        resolved_at=None, resolved_by_id=None, resolution_note=None)
+            ).rowcount == 1
+            escalated = self.db.execute(
+                sa.update(_alerts).where(_alerts.c.id == alert.id, _alerts.c.status == AlertStatus.OPEN.value,
+                                         _alerts.c.level == "caution")
+                .values(level="action", kind=legacy_kind("action", False), escalated_at=now,
+                        version=_alerts.c.version + 1, updated_at=now)
+            ).rowcount == 1
+            if escalated:
+                before["level"], after["level"], after["escalated_at"] = "caution", "action", now
+                events.append({"kind": AlertEventKind.ESCALATED.value, "level": "action", "day": news.action_day})
+            if reopened:
+                before["status"], after["status"] = was, AlertStatus.OPEN.value
+                events.append({"kind": AlertEventKind.REOPENED.value, "level": "action", "day": None})
+        if change.flag_no_contact:
+            flagged = self.db.execute(
+                sa.update(_alerts).where(*where, _alerts.c.no_contact.is_(False))
+                .values(no_contact=True, no_contact_day=news.no_contact_day, updated_at=now)
+            ).rowcount == 1
+            if flagged:
+                before["no_contact"], after["no_contact"] = False, True
+                after["no_contact_day"] = news.no_contact_day
+                events.append({"kind": AlertEventKind.NO_CONTACT.value, "level": None, "day": news.no_contact_day})
+        if not events:
+            return None
+        self.db.execute(sa.insert(_events), [
+            {"alert_id": alert.id, "at": now, "streak_length": length, **event} for event in events])
+        return before, after
 
     def _update_lengths(self, updates: list[dict], now: dt.datetime) -> int:
         if updates:
@@ -350,10 +438,11 @@ class AlertSweep:
         # Everyone else was checked too: one statement moves their watermark.
         self.db.execute(sa.update(_states).where(_states.c.checked_at < started).values(checked_at=started))
 
-    def _notify(self, raised: list[dict], result: SweepResult) -> None:
+    def _notify(self, centres: list[int], result: SweepResult) -> None:
+        """One email per caseworker of each centre: its alerts raised or escalated to 要対応."""
         per_centre: dict[int, int] = {}
-        for values in raised:
-            per_centre[values["centre_id"]] = per_centre.get(values["centre_id"], 0) + 1
+        for centre_id in centres:
+            per_centre[centre_id] = per_centre.get(centre_id, 0) + 1
         recipients = self.db.execute(
             sa.select(Account.centre_id, Account.email)
             .where(Account.role == Role.CASEWORKER, Account.active.is_(True), Account.email.is_not(None),
@@ -378,9 +467,24 @@ def _facility_on(facility_days: list[tuple[dt.date, int]], day: dt.date, default
     return facility_days[index][1] if index >= 0 else default
 
 
-def _jsonable(row: dict) -> dict:
-    return {key: value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
-            for key, value in row.items()}
+_ALERT_STATE = (_alerts.c.id, _alerts.c.child_id, _alerts.c.streak_id, _alerts.c.last_absent_day,
+                _alerts.c.level, _alerts.c.no_contact, _alerts.c.status)
+
+
+def _match(alerts, streak_id: dt.date, last_day: dt.date):
+    """The alert of the streak ``streak_id``..``last_day``: its own, else one that shares a day
+    with it (the streak grew backwards by a late entry, or merged with a neighbour)."""
+    same = [a for a in alerts if a.streak_id == streak_id]
+    if same:
+        return same[0]
+    overlapping = [a for a in alerts if streak_id <= a.streak_id <= last_day or streak_id <= a.last_absent_day <= last_day
+                   or a.streak_id <= streak_id <= a.last_absent_day]
+    return max(overlapping, key=lambda a: a.streak_id, default=None)
+
+
+def _json(row: dict) -> str:
+    return json.dumps({key: value.isoformat() if isinstance(value, dt.date | dt.datetime) else value
+                       for key, value in row.items()}, ensure_ascii=False, sort_keys=True)
 
 
 def calendar_from_settings(settings: dict, session: Session) -> Calendar:

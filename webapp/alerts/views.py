@@ -6,7 +6,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from webapp.alerts.forms import clean_version, list_filters, validate_resolution
-from webapp.alerts.models import KIND_LABELS, RESOLUTION_NOTE_MAX, STATUS_LABELS
+from webapp.alerts.models import LEVEL_LABELS, RESOLUTION_NOTE_MAX, STATUS_LABELS
 from webapp.alerts.services import AlertError, AlertService
 from webapp.authz import Permission
 from webapp.children.scope import scope_for
@@ -39,14 +39,16 @@ def _detail(request, alert, *, errors=None, note=""):
 @view_config(route_name="alerts.list", permission=Permission.ALERTS_VIEW, renderer="alerts/list.html",
              request_method="GET")
 def alerts_list(request):
-    status, kind = list_filters(request.params)
-    page = _service(request).search(status=status, kind=kind, number=page_number(request.params.get("page")))
+    status, level, no_contact = list_filters(request.params)
+    page = _service(request).search(status=status, level=level, no_contact=no_contact,
+                                    number=page_number(request.params.get("page")))
     return {
         "page": page,
         "status": status.value if status else "",
-        "kind": kind.value if kind else "",
+        "level": level.value if level else "",
+        "no_contact": "1" if no_contact else "",
         "status_options": [(s.value, label) for s, label in STATUS_LABELS.items()],
-        "kind_options": [(k.value, label) for k, label in KIND_LABELS.items()],
+        "level_options": [(lv.value, label) for lv, label in reversed(LEVEL_LABELS.items())],
     }
 
 

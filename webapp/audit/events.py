@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-
-import sqlalchemy as sa
 
 from webapp.audit.models import AuthEvent
 
@@ -72,14 +69,3 @@ class AuthEventLog:
             login=(login or "")[:64] or None, account_id=account_id, actor_id=actor_id,
             client_address=client_address, user_agent=(user_agent or "")[:200] or None,
         ))
-
-    def recent_failures_from(self, client_address: str | None, window: dt.timedelta) -> int:
-        if not client_address:
-            return 0
-        return self.db.scalar(
-            sa.select(sa.func.count()).select_from(AuthEvent).where(
-                AuthEvent.client_address == client_address,
-                AuthEvent.event == AuthEventType.LOGIN_FAILED,
-                AuthEvent.occurred_at >= self.clock.now() - window,
-            )
-        )

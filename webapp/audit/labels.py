@@ -32,8 +32,10 @@ ROUTE_LABELS = {
     "logs.access": _("アクセスログ"),
     "logs.auth": _("認証ログ"),
     "logs.changes": _("変更記録"),
+    "facility.today": _("今日やること（施設のホーム）"),
     "facility.period": _("月次報告の一覧"),
     "facility.report_edit": _("月次報告の入力"),
+    "facility.report_next": _("月次報告を順に入力（次の未提出へ）"),
     "report.detail": _("月次報告の表示"),
     "report.version": _("月次報告の過去の版"),
     "report.acknowledge": _("月次報告の確認"),
@@ -97,6 +99,7 @@ ROUTE_LABELS = {
 TABLE_LABELS = {
     "access_log": _("アクセスログ"),
     "accounts": _("アカウント"),
+    "alert_events": _("アラートの経過"),
     "alert_sweep_states": _("アラート検出の進み具合"),
     "alerts": _("アラート"),
     "attendance_entries": _("出欠"),

@@ -32,10 +32,17 @@ WEEKDAY_LABELS = "月火水木金土日"
 
 
 class DbFacilityDays:
-    """A ``FacilityDays`` provider over the database; one query per facility, cached."""
+    """A ``FacilityDays`` provider over the database; one query per facility, cached.
 
-    def __init__(self, session):
+    With ``only_day``, only the closures and extra open days covering that day
+    are read: a page that asks about one day (the facility's home) then costs
+    the same whatever years of closures the facility has kept. Such a provider
+    must not be asked about other days.
+    """
+
+    def __init__(self, session, only_day: dt.date | None = None):
         self.session = session
+        self.only_day = only_day
         self._types: dict[int, str] = {}
         self._rows: dict[int, list[FacilityClosure]] = {}
 
@@ -51,12 +58,12 @@ class DbFacilityDays:
 
     def _closures(self, facility_id: int) -> list[FacilityClosure]:
         if facility_id not in self._rows:
+            query = sa.select(FacilityClosure).where(FacilityClosure.facility_id == facility_id)
+            if self.only_day is not None:
+                query = query.where(FacilityClosure.starts_on <= self.only_day,
+                                    FacilityClosure.ends_on >= self.only_day)
             self._rows[facility_id] = list(
-                self.session.scalars(
-                    sa.select(FacilityClosure)
-                    .where(FacilityClosure.facility_id == facility_id)
-                    .order_by(FacilityClosure.starts_on, FacilityClosure.id)
-                )
+                self.session.scalars(query.order_by(FacilityClosure.starts_on, FacilityClosure.id))
             )
         return self._rows[facility_id]
 

@@ -266,6 +266,10 @@ class OutboxAdmin:
             .limit(limit)
         ))
 
+    def recent(self, limit: int = 30) -> list[OutboxMessage]:
+        """The newest messages whatever their state, newest first (by id: no scan of the whole outbox)."""
+        return list(self.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)))
+
     def requeue_failed(self, ids: list[int] | None = None) -> int:
         """Failed messages (all, or those ids) become pending again, due now, with fresh attempts."""
         query = sa.select(OutboxMessage).where(OutboxMessage.status == MailStatus.FAILED)

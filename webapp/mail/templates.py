@@ -79,9 +79,22 @@ TEMPLATES: dict[str, MailTemplate] = {
         body="新しい緊急連絡があります。ログインして確認してください。\n\n{url}",
         params={"path": AppPath()},
     ),
+    # To the facility's accounts when the centre answers its urgent report (a reply the facility sees).
+    "urgent_answered": MailTemplate(
+        subject="【見守り】緊急連絡にセンターから返信があります",
+        body="貴施設からの緊急連絡に、センターから返信がありました。ログインして確認してください。\n\n{url}",
+        params={"path": AppPath()},
+    ),
+    # To the facility's accounts when the centre returns (差し戻し) a monthly report.
+    "report_returned": MailTemplate(
+        subject="【見守り】月次報告が差し戻されました",
+        body="貴施設の月次報告がセンターから差し戻されました。ログインして理由を確認し、修正して再提出してください。\n\n{url}",
+        params={"path": AppPath()},
+    ),
     "alerts": MailTemplate(
         subject="【見守り】新しいアラートがあります",
-        body="新しいアラートが{count}件あります。ログインして確認してください。\n\n{url}",
+        # Counts new alerts and those raised to 要対応: both need someone at the centre now.
+        body="新しいアラート、または要対応に引き上げられたアラートが{count}件あります。ログインして確認してください。\n\n{url}",
         params={"count": Count(), "path": AppPath()},
     ),
     "messages": MailTemplate(

@@ -21,7 +21,7 @@ def _admin(request) -> OutboxAdmin:
              request_method="GET")
 def outbox_page(request):
     admin = _admin(request)
-    return {"counts": admin.counts(), "problems": admin.problems()}
+    return {"counts": admin.counts(), "problems": admin.problems(), "recent": admin.recent()}
 
 
 @view_config(route_name="admin.mail_requeue", permission=Permission.ADMIN_MASTERS, request_method="POST")

@@ -72,6 +72,8 @@ def demo_server(scale: str = "small", workdir: pathlib.Path | None = None, sweep
             "mimamori.secure_cookies = false\n"
             "mimamori.second_factor_roles =\n"
             "mimamori.mail = null\n"
+            # Forms are accepted only from the server's own origin (webapp.csrf).
+            f"mimamori.public_url = http://127.0.0.1:{port}\n"
             + (f"mimamori.clock = {clock}\n" if clock else "")
             + f"\n[server:main]\nuse = egg:waitress#main\nlisten = 127.0.0.1:{port}\nthreads = 4\n",
             encoding="utf-8",

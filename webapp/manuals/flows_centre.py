@@ -60,7 +60,7 @@ DASHBOARD = Flow(
         Step("urgent", "「未確認」の緊急連絡を開き、内容を確かめます。", open_urgent),
         Step("acknowledge", "「確認した（対応を始める）」を押すと、確認した日時と職員が記録され、施設にも「確認済」と表示されます。",
              acknowledge_urgent),
-        Step("respond", "対応したことを記録します。「施設にも表示する」にチェックすると、施設への回答として表示されます。",
+        Step("respond", "対応したことを記録します。「施設にも表示する」にチェックすると、施設への回答として表示され、施設の職員には回答があったことだけがメールで届きます。",
              record_response),
     ),
 )
@@ -169,7 +169,8 @@ RETURN = Flow(
         Step("queue", "確認待ちの報告から、差し戻す報告を開きます。", menu("確認待ち")),
         Step("report", "報告の内容を確かめます。", open_first_report),
         Step("comment", "「差し戻す理由」に、施設に直してほしい点を書きます。この文は施設に表示されます。", write_return_comment),
-        Step("return", "「差戻し」を押すと、施設の一覧で「差戻し」になり、理由が表示されます。", return_report),
+        Step("return", "「差戻し」を押すと、施設の一覧で「差戻し」になり、理由が表示されます。施設の職員には、差し戻されたことだけがメールで届きます（児童の名前や理由は書かれません）。",
+             return_report),
     ),
 )
 
@@ -179,6 +180,8 @@ RETURN = Flow(
 def see_alerts(page, run):
     assert page.locator("h1").inner_text() == "アラート一覧"
     assert page.locator("table tbody tr").count() >= 1
+    # The most serious first: the demo's 8-day streak without word from home.
+    assert "要対応" in page.locator("table tbody tr").first.inner_text()
 
 
 def open_alert(page, run):
@@ -200,10 +203,12 @@ def resolve_alert(page, run):
 ALERTS = Flow(
     slug="caseworker-alerts", role="caseworker", login=LOGIN,
     title="アラートに対応する",
-    summary="連続欠席（開所日で数えて3日で警告、7日でアラート）と連絡なし欠席から、アラートが自動で作られます。",
+    summary="ひと続きの欠席ごとに、アラートが1件自動で作られます。開所日で数えて3日で「注意」、7日で「要対応」に"
+            "引き上げられ、家庭から連絡のない欠席があれば「連絡なし」と表示されます。",
     steps=login_steps(LOGIN, "ログインしたら、メニューの「アラート」を開きます。未対応の件数が表示されています。", keyboard=False) + (
-        Step("list", "アラートの一覧です。状態と種類で絞り込めます。", menu("アラート")),
-        Step("open", "アラートを開くと、児童と欠席の続いている日数、欠席の始まりが表示されます。", open_alert),
+        Step("list", "アラートの一覧です。重いもの（要対応、連絡なし）が先に並びます。状態や重さで絞り込めます。",
+             lambda page, run: (menu("アラート")(page, run), see_alerts(page, run))),
+        Step("open", "アラートを開くと、重さ、児童、欠席の続いている日数と始まり、これまでの経過が表示されます。", open_alert),
         Step("acknowledge", "内容を確かめたら「確認した」を押します。", acknowledge_alert),
         Step("resolve", "施設や家庭に確認して対応したら、対応の内容を書いて「対応完了にする」を押します。", resolve_alert),
     ),

@@ -41,6 +41,11 @@ def login_steps(login: str, home_caption: str, *, keyboard: bool = True) -> tupl
     )
 
 
+# What the facility's home (今日やること, webapp/today) shows; every facility flow starts there.
+HOME_CAPTION = ("ログインすると「今日やること」が開きます。今日の出欠、差し戻された報告、未提出の月次報告、"
+                "未読の連絡帳とお知らせが件数つきで並び、それぞれのリンクから作業を始められます。上のメニューから各画面にも移れます。")
+
+
 def notice(page) -> str:
     return page.locator(".notice").inner_text()
 
@@ -85,8 +90,9 @@ ATTENDANCE = Flow(
     slug="facility-attendance", role="facility", login=LOGIN, keyboard_only=True,
     title="日々の出欠を入力する",
     summary="その日の出欠を、児童全員分まとめて1回で入力します。欠席の児童だけ選び、残りは全員出席にして保存できます。",
-    steps=login_steps(LOGIN, "ログインすると、今月の月次報告の一覧が開きます。上のメニューから各画面に移れます。") + (
-        Step("open", "メニューの「日々の出欠」を開くと、今日の出欠入力画面が開きます。休業日のときは「← 前日」で開所日に移ります。"
+    steps=login_steps(LOGIN, HOME_CAPTION) + (
+        Step("open", "「今日やること」の「今日の出欠を入力」か、メニューの「日々の出欠」を開くと、今日の出欠入力画面が開きます。"
+             "休業日のときは「← 前日」で開所日に移ります。"
              "一覧の上の「学年」「クラス」で絞り込むこともできます。",
              open_attendance),
         Step("absent", "欠席の児童は「欠席」を選び、欠席の理由を選びます。連絡がなかったときは「連絡なし」にチェックします。",
@@ -106,6 +112,13 @@ REPORT_FIELDS = {
     "absent_suspension": "0", "absent_unknown": "0", "absent_other": "0", "absence_note": "",
 }
 CONDITION = "元気に登校している。給食をよく食べ、友だちと遊ぶ姿が見られる。"
+
+
+def open_month_list(page, run):
+    assert page.locator("h1").inner_text() == "今日やること"
+    tab_to(page, lambda i: i["tag"] == "a" and i["id"] == "month-list-link")
+    press_and_wait(page)
+    assert re.search(r"/reports/period/\d{4}-\d{2}$", page.url), page.url
 
 
 def open_report_form(page, run):
@@ -143,11 +156,16 @@ MONTHLY = Flow(
     slug="facility-monthly", role="facility", login=LOGIN, keyboard_only=True,
     title="月次報告を提出する",
     summary="見守り中の児童ごとに、月の出欠日数と様子を報告します。期限は翌月10日です。",
-    steps=login_steps(LOGIN, "ログインすると、今月の月次報告の一覧が開きます。状態が「未作成」の児童の「入力する」を押します。") + (
+    steps=login_steps(LOGIN, "ログインすると「今日やること」が開きます。今回の報告月の提出期限（あと何日か）と未提出の件数、"
+                             "差し戻された報告がセンターの理由とともに表示されます。") + (
+        Step("list", "「〇年〇月の報告一覧へ」を押すと、その月に報告が必要な児童の一覧が開きます（メニューの「月次報告」からも開けます）。"
+             "状態が「未作成」の児童の「入力する」を押します。差し戻された報告は「今日やること」から直接開けます。",
+             open_month_list),
         Step("open", "報告の入力画面です。出席すべき日数、出席日数、欠席日数などを入力します。", open_report_form),
         Step("fill", "欠席がある月は、欠席理由ごとの日数（合計が欠席日数と同じ）と家庭からの連絡の有無を入力し、気になる様子を書きます。",
              fill_report),
-        Step("submit", "「提出」を押すと一覧に戻り、状態が「提出済」になります。途中で保存するときは「下書き保存」を押します。",
+        Step("submit", "「提出」を押すと一覧に戻り、状態が「提出済」になります。「提出して次へ」を押すと、一覧に戻らずに"
+             "次に入力が残っている児童の報告が開きます。途中で保存するときは「下書き保存」を押します。",
              submit_report),
     ),
 )

@@ -19,6 +19,7 @@ from webapp.csv_export import csv_bytes
 from webapp.organisations.models import Centre, Facility
 from webapp.reports.models import ABSENCE_REASONS, MonthlyReport, MonthlyReportVersion
 from webapp.reports.scope import reports_clause
+from webapp.wareki import era_month
 
 HEADER = [
     "対象月", "施設コード", "施設名", "児童氏名", "ふりがな", "学年", "クラス", "担当センター",
@@ -26,6 +27,11 @@ HEADER = [
     *(f"欠席理由:{label}" for label in ABSENCE_REASONS.values()),
     "欠席の補足", "家庭からの連絡", "様子", "特記事項なし", "確認日時",
 ]
+
+# The CSV only: the month in 和暦 (令和8年10月) for people reading it in Excel, as a
+# column of its own at the end, so that 対象月 stays machine-readable (YYYY-MM) and
+# no existing column moves. The print view has the era in its title instead.
+CSV_HEADER = [*HEADER, "対象月（和暦）"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,4 +104,4 @@ def row_cells(row: ExportRow) -> list:
 
 
 def to_csv(rows: list[ExportRow]) -> bytes:
-    return csv_bytes(HEADER, (row_cells(row) for row in rows))
+    return csv_bytes(CSV_HEADER, ([*row_cells(row), era_month(row.report.period)] for row in rows))

@@ -27,8 +27,9 @@ absence entered without a reason counts in ``days_absent`` but in no reason
 (``absent_without_reason``; not guessed as 不明); entries on days that are not
 open days or outside the monitoring period are ignored (``ignored_entries``);
 open days without an entry are counted as ``missing_days`` (「未入力 N日」) and
-never guessed as present or absent. The 連絡なし flag does not set the report's
-family contact (a month can mix contacted and uncontacted absences).
+never guessed as present or absent. The absences' 連絡なし flags give the
+report's 家庭からの連絡: 有 when the family got in touch for every absence, 無
+when for none, 一部 when the month mixes both (values of FamilyContact).
 
 Reports sit below attendance in the area order (DESIGN.md §13), so the
 entries are read with plain SQL on the ``attendance_entries`` table and the
@@ -60,7 +61,7 @@ REASON_FIELDS = {
 _ENTRIES = sa.table(
     "attendance_entries",
     sa.column("child_id"), sa.column("facility_id"), sa.column("day", sa.Date), sa.column("status"),
-    sa.column("absence_reason"),
+    sa.column("absence_reason"), sa.column("no_contact"),
 )
 
 # The report's count fields compared with the daily record, with their labels and units.
@@ -85,9 +86,16 @@ class DailyCounts:
     missing_days: int  # open days in the period without an entry (未入力)
     absent_without_reason: int
     ignored_entries: int
+    # The report's 家庭からの連絡 as the absences' 連絡なし flags say it: "yes" when the
+    # family got in touch for every absence, "no" for none, "partial" when mixed;
+    # None without absences (the report asks for it only when there are some).
+    family_contact: str | None = None
 
     def form_values(self) -> dict:
-        return {name: str(value) for name, value in self.counts.items()}
+        values = {name: str(value) for name, value in self.counts.items()}
+        if self.family_contact:
+            values["family_contact"] = self.family_contact
+        return values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,8 +119,8 @@ def compute(calendar, child, facility_id: int, period: dt.date, entries) -> Dail
     counts = {name: 0 for name in COMPARED_FIELDS}
     counts["days_expected"] = len(open_days)
     seen = set()
-    without_reason = ignored = 0
-    for day, status, reason in entries:
+    without_reason = ignored = contacted = uncontacted = 0
+    for day, status, reason, no_contact in entries:
         if day not in open_days or day in seen:
             ignored += 1
             continue
@@ -120,6 +128,10 @@ def compute(calendar, child, facility_id: int, period: dt.date, entries) -> Dail
         status = Attendance(status)
         if status == Attendance.ABSENT:
             counts["days_absent"] += 1
+            if no_contact:
+                uncontacted += 1
+            else:
+                contacted += 1
             field = REASON_FIELDS.get(str(reason)) if reason else None
             if field is None:
                 without_reason += 1
@@ -131,7 +143,16 @@ def compute(calendar, child, facility_id: int, period: dt.date, entries) -> Dail
             counts["late_count"] += 1
         elif status == Attendance.LEFT_EARLY:
             counts["early_leave_count"] += 1
-    return DailyCounts(counts, len(open_days) - len(seen), without_reason, ignored)
+    return DailyCounts(counts, len(open_days) - len(seen), without_reason, ignored,
+                       family_contact=_family_contact(contacted, uncontacted))
+
+
+def _family_contact(contacted: int, uncontacted: int) -> str | None:
+    if contacted and uncontacted:
+        return "partial"
+    if contacted:
+        return "yes"
+    return "no" if uncontacted else None
 
 
 class DailyRecordService:
@@ -145,7 +166,7 @@ class DailyRecordService:
         """The month's counts from the daily record, or None when the child has no entry in it."""
         last = period.replace(day=periods.days_in_month(period))
         entries = self.db.execute(
-            sa.select(_ENTRIES.c.day, _ENTRIES.c.status, _ENTRIES.c.absence_reason).where(
+            sa.select(_ENTRIES.c.day, _ENTRIES.c.status, _ENTRIES.c.absence_reason, _ENTRIES.c.no_contact).where(
                 _ENTRIES.c.child_id == child.id,
                 _ENTRIES.c.facility_id == facility_id,
                 _ENTRIES.c.day >= period,

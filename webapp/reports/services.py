@@ -24,6 +24,7 @@ from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.db import utcnow
 from webapp.i18n import _
+from webapp.accounts.addresses import facility_addresses
 from webapp.organisations.models import Facility
 from webapp.reports.models import (
     CONTENT_FIELDS,
@@ -126,8 +127,9 @@ def is_editable(report: MonthlyReport | None) -> bool:
 
 
 class ReportService:
-    def __init__(self, db):
-        self.db = db
+    def __init__(self, db, outbox=None):
+        # The mail outbox (webapp.mail.services.MailOutbox) is needed only to return a report.
+        self.db, self.outbox = db, outbox
 
     # --- Reading ---------------------------------------------------------------
 
@@ -278,9 +280,15 @@ class ReportService:
         return report
 
     def return_report(self, report: MonthlyReport, account, comment: str) -> MonthlyReport:
+        if self.outbox is None:
+            raise TypeError("ReportService needs the mail outbox to return a report")
         now = utcnow()
         self._transition(report, dict(status=ReportStatus.RETURNED), now)
         self._event(report, ReportAction.RETURNED, latest_version(report).number, account, now, comment)
+        # Queued in this transaction: a return that is rolled back or refused sends nothing.
+        # Only the link: no child, period or comment leaves the system (F-NOTIFY).
+        for address in facility_addresses(self.db, report.facility_id):
+            self.outbox.enqueue(address, "report_returned", path=f"/reports/{report.id}")
         self.db.flush()
         return report
 

@@ -19,6 +19,7 @@ from webapp.closed_days import calendar_for
 from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.forms import FormErrors
 from webapp.i18n import _
+from webapp.mail.services import MailOutbox
 from webapp.reports import export, from_attendance, periods
 from webapp.reports.forms import (
     CONDITION_MAX,
@@ -92,6 +93,7 @@ def facility_period(request):
         "previous": periods.add_months(period, -1),
         "next": periods.add_months(period, 1),
         "current": periods.current_period(today, day),
+        "to_do": sum(1 for row in rows if row.report is None or is_editable(row.report)),
     }
 
 
@@ -155,7 +157,8 @@ def report_edit_form(request):
              renderer="reports/edit.html", request_method="POST")
 def report_edit_submit(request):
     scope, service, child, period, report = _child_and_report(request)
-    submit = request.POST.get("action") == "submit"
+    action = request.POST.get("action")
+    submit = action in ("submit", "submit_next")
     raw = raw_form_values(request.POST)
     values, errors = validate_report(request.POST, days_in_month=periods.days_in_month(period), submit=submit)
     if errors:
@@ -173,11 +176,45 @@ def report_edit_submit(request):
         current = service.find(scope, child.id, period)
         return _edit_context(request, child, period, current, raw, FormErrors(_form=error.message),
                              conflict=isinstance(error, EditConflict))
+    if action == "submit_next":
+        return _next_report_or_list(request, scope, service, child, period)
     if submit:
         return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period),
                                               _query={"done": "submitted"}))
     return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
                                           child_id=child.id, _query={"done": "saved"}))
+
+
+def _still_to_do(rows, after_child_id: int | None = None):
+    """The first row still to do (no report, a draft, or returned) in the month's list order;
+    with ``after_child_id``, the first after that child's row, wrapping round to the top."""
+    position = next((n for n, row in enumerate(rows) if row.child.id == after_child_id), -1)
+    for row in rows[position + 1:] + rows[:max(position, 0)]:
+        if row.child.id != after_child_id and (row.report is None or is_editable(row.report)):
+            return row
+    return None
+
+
+def _next_report_or_list(request, scope, service, child, period):
+    """「提出して次へ」: the next child's form still to do, or the list when none is left."""
+    rows = service.due_rows(scope, period, facility_id=child.facility_id)
+    following = _still_to_do(rows, after_child_id=child.id)
+    if following is None:
+        return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period),
+                                              _query={"done": "submitted_all"}))
+    return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
+                                          child_id=following.child.id, _query={"done": "submitted_next"}))
+
+
+@view_config(route_name="facility.report_next", permission=Permission.REPORTS_ENTER, request_method="GET")
+def facility_report_next(request):
+    """「未提出の報告を順に入力する」: the month's first report still to do, else the month's list."""
+    period = _period(request, allow_current=True)
+    first = _still_to_do(ReportService(request.db).due_rows(scope_for(request), period))
+    if first is None or not periods.has_started(period, request.clock.today()):
+        return HTTPSeeOther(request.route_url("facility.period", period=periods.format_period(period)))
+    return HTTPSeeOther(request.route_url("facility.report_edit", period=periods.format_period(period),
+                                          child_id=first.child.id))
 
 
 # --- A report, its versions, and the centre's decision --------------------------
@@ -265,7 +302,7 @@ def report_return(request):
         request.response.status = 400
         return _detail_context(request, report, errors=errors, comment=raw_comment)
     try:
-        ReportService(request.db).return_report(report, request.account, comment)
+        ReportService(request.db, request.find_service(MailOutbox)).return_report(report, request.account, comment)
     except ReportError as error:
         request.response.status = 409
         return _detail_context(request, report, errors=FormErrors(_form=error.message), comment=raw_comment)

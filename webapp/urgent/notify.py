@@ -1,5 +1,7 @@
 """Send an urgent report's email right after its transaction commits, not at the next job run.
 
+Both ways: the centre's email about a new report, and the facility's about the centre's answer.
+
 The outbox alone would deliver it at the next ``mimamori jobs run`` (a
 systemd timer on every app node, planned every two minutes). For an urgent
 report those minutes can matter, so after a successful commit the request starts one
@@ -26,7 +28,7 @@ def deliver_now(engine, mail_settings, clock, transport=None):
 
     try:
         result = OutboxDelivery(engine, mail_settings, clock, transport).deliver_due()
-        log.info("immediate mail delivery after an urgent report: %s", result.summary())
+        log.info("immediate mail delivery (urgent report or answer): %s", result.summary())
         return result
     except Exception:  # noqa: BLE001 — a failure here must never reach the user; the job retries
         log.exception("immediate mail delivery failed; the outbox job will retry")

@@ -19,6 +19,7 @@ from webapp.authz import Role
 from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.i18n import _
+from webapp.accounts.addresses import caseworker_addresses, facility_addresses
 from webapp.urgent.models import OPEN_STATUSES, UrgentReport, UrgentResponse, UrgentStatus
 from webapp.urgent.scope import urgent_clause
 
@@ -29,16 +30,6 @@ class UrgentError(Exception):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
-
-
-def caseworker_addresses(session: Session, centre_id: int) -> list[str]:
-    """Email addresses of the centre's active caseworkers (accounts without one get in-app only)."""
-    return list(session.scalars(
-        sa.select(Account.email)
-        .where(Account.role == Role.CASEWORKER, Account.centre_id == centre_id,
-               Account.active.is_(True), Account.email.is_not(None), Account.email != "")
-        .order_by(Account.id)
-    ))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,6 +105,11 @@ class UrgentReportService:
                                   created_at=self.clock.now())
         self.session.add(response)
         report.status = UrgentStatus.RESPONDING
+        if shared:
+            # The facility hears that there is an answer, not what it says (F-NOTIFY);
+            # an internal note (not shared) is the centre's own and tells nobody.
+            for address in facility_addresses(self.session, report.facility_id):
+                self.outbox.enqueue(address, "urgent_answered", path=f"/urgent/{report.id}")
         return response
 
     def close(self, report: UrgentReport, account: Account, note: str) -> UrgentReport:

@@ -136,6 +136,8 @@ def urgent_respond(request):
             return _detail_context(request, report, errors, response=request.POST.get("response", ""),
                                    shared=request.POST.get("shared", ""))
         _service(request).respond(report, request.account, values["text"], shared=values["shared"])
+        if values["shared"]:
+            deliver_after_commit(request)  # the facility's email, like the centre's, goes at once
         return "urgent_responded"
     return _handle(request, action)
 

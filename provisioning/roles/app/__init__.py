@@ -102,6 +102,7 @@ def configure():
         metrics_cidrs=" ".join(topology.addresses("mon")),
         listen_port=host.data.app_port,
         threads=host.data.app_threads,
+        site_name=host.data.site_name,
     )
     # Secrets go to an EnvironmentFile only root reads; systemd hands them to the process.
     env_file = files.put(
