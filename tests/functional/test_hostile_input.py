@@ -41,6 +41,7 @@ from webtest import TestApp
 
 import webapp
 import webapp.all_models  # noqa: F401  (every table in the metadata)
+from tests.conftest import csrf_token
 from tests.factories import PASSWORD
 from webapp.audit.models import AuditRecord
 from webapp.authz import Role
@@ -56,6 +57,7 @@ LONG_JAPANESE = "あ" * 100_000
 EXPECTED_WRITES = {"access_log", "auth_events"}
 # The application's own layout (base.html): every HTML page it renders has it.
 LAYOUT_MARK = 'class="skip-link"'
+CSRF_REFUSAL = "送信を受け付けられませんでした"  # errors/csrf.html
 
 HOSTILE = [
     "0001-01-01", "9999-12-31", "0001-01", "9999-12", "2026-02-29", "2026-13-01", "2026-11-26", "2026-11",
@@ -161,6 +163,7 @@ class Clients:
         self.accounts = accounts
         self.clients: dict[str, TestApp] = {}
         self.stale: set[str] = set(ROLES)
+        self.tokens: dict[str, str] = {}  # role -> a valid CSRF token for its client
 
     def get(self, role: str) -> TestApp:
         if role not in self.clients:
@@ -168,11 +171,13 @@ class Clients:
         client = self.clients[role]
         if role in self.stale:
             client.reset()
-            form = client.get("/login").forms[0]  # sets the CSRF cookie
+            form = client.get("/login").forms[0]
+            self.tokens[role] = form["csrf_token"].value  # bound to the pre-login id
             if role != "anonymous":
                 form["login"] = self.accounts[role].login
                 form["password"] = PASSWORD
                 assert form.submit().status_int == 303
+                self.tokens[role] = csrf_token(client)  # bound to the new session
             self.stale.discard(role)
         return client
 
@@ -219,8 +224,7 @@ def send(world, case: Hostile):
     if case.method == "GET":
         response = client.get(url, status="*", expect_errors=True)
     else:
-        token = client.cookies.get("mimamori_csrf", "")
-        form = [("csrf_token", token), *case.form]
+        form = [("csrf_token", world.clients.tokens[case.role]), *case.form]
         if case.upload is not None:
             response = client.post(url, params=form, upload_files=[(case.upload, "x.csv", b"=1+1\r\n\x00\xff")],
                                    status="*", expect_errors=True)
@@ -249,6 +253,8 @@ def check(world, case: Hostile, url: str, response, before) -> None:
         assert headers.get("Cache-Control") == "no-store", where
     if response.content_type == "text/html" and not 300 <= response.status_int < 400:
         assert LAYOUT_MARK in response.text, f"{where}: not the app's own page: {response.text[:300]!r}"
+    if case.method == "POST":  # the token was valid: the request reached the view (or its refusal)
+        assert CSRF_REFUSAL not in response.text, f"{where}: refused as CSRF, the test's token is wrong"
     if response.status_int >= 400:
         after = _counts(world.connection)
         changed = {table: (before[table], after[table]) for table in before if before[table] != after[table]}

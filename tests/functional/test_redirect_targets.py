@@ -44,7 +44,7 @@ def test_login_with_a_japanese_next_succeeds_with_a_working_session(app, make, d
     succeeded = db.scalars(sa.select(AuthEvent).filter_by(login=account.login, event="login_succeeded")).all()
     assert len(succeeded) == 1
     assert db.scalars(sa.select(LoginSession).filter_by(account_id=account.id)).one()
-    assert app.get("/").headers["Location"].endswith("/reports/period/current")
+    assert app.get("/").headers["Location"].endswith("/today")  # the facility home, logged in
 
 
 @pytest.mark.req("S-WEB", "S-AUTH")
