@@ -30,6 +30,7 @@ def configure(settings: dict) -> Configurator:
 
     # Security: client address and proxy trust, identity, permissions, CSRF, headers.
     config.include(".netaddr")
+    config.include(".malformed")
     config.include(".security")
 
     # Presentation: Jinja2 templates and the Japanese/English catalogs.

@@ -58,15 +58,46 @@ def clean_int(raw, *, minimum: int, maximum: int, required: bool = True):
     return value, None
 
 
+# Every date the application accepts from a user, in a form, a query or a URL.
+# Far inside what ``datetime.date`` can hold, so a day either side (the
+# previous/next links) or a month's end never overflows, and far outside any
+# real child's record.
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2199, 12, 31)
+
+
 def clean_date(raw, *, required: bool = True):
+    """A date between FIRST_DAY and LAST_DAY; 2026/4/1 and full-width digits accepted."""
     text = unicodedata.normalize("NFKC", raw or "").strip() if isinstance(raw, str) else ""
     if not text:
         return None, (_("日付を入力してください。") if required else None)
     text = text.replace("/", "-")
     try:
-        return dt.date.fromisoformat(text), None
+        value = dt.date.fromisoformat(text)
     except ValueError:
         return None, _("日付は 2026-04-01 の形式で入力してください。")
+    if not FIRST_DAY <= value <= LAST_DAY:
+        return None, _("${first}から${last}までの日付を入力してください。",
+                       mapping={"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()})
+    return value, None
+
+
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def path_day(text) -> dt.date | None:
+    """A date in a URL (``2026-11-26`` exactly, in range), or None: the page does not exist."""
+    if not isinstance(text, str) or not _ISO_DAY.fullmatch(text):
+        return None
+    value, error = clean_date(text)
+    return value if error is None else None
+
+
+def shift_day(day: dt.date, days: int) -> dt.date | None:
+    """``day`` moved by ``days``, or None past the accepted range (no link there, no OverflowError)."""
+    if not FIRST_DAY.toordinal() <= day.toordinal() + days <= LAST_DAY.toordinal():
+        return None
+    return day + dt.timedelta(days=days)
 
 
 def clean_choice(raw, choices, *, required: bool = True):

@@ -2,10 +2,26 @@
 
 Admin pages all live under ``/admin`` so the load balancer and the app can
 restrict them to the ward office's addresses with one prefix rule (S-ADMINIP).
+
+An id in a path beyond a database integer (2**31 - 1) is no page of ours:
+:func:`refuse_ids_beyond_the_database` answers 404 before any view passes it
+to a query, which PostgreSQL refuses and SQLite overflows on.
 """
+
+from pyramid.events import ContextFound
+from pyramid.httpexceptions import HTTPNotFound
+
+MAX_ID = 2**31 - 1
+
+
+def refuse_ids_beyond_the_database(event) -> None:
+    for value in (event.request.matchdict or {}).values():
+        if isinstance(value, str) and value.isascii() and value.isdigit() and (len(value) > 10 or int(value) > MAX_ID):
+            raise HTTPNotFound()
 
 
 def includeme(config):
+    config.add_subscriber(refuse_ids_beyond_the_database, ContextFound)
     config.add_static_view("static", "webapp:static", cache_max_age=3600)
 
     # Anonymous

@@ -8,7 +8,7 @@ import math
 import sqlalchemy as sa
 from pyramid.csrf import new_csrf_token
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import HTTPClientError, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config, view_config
 
@@ -19,6 +19,8 @@ from webapp.authz import Permission, Role
 from webapp.csrf import origin_of
 from webapp.i18n import LOCALE_COOKIE, LOCALES
 from webapp.i18n import _
+from webapp.forms import query_text
+from webapp.redirects import safe_redirect_target, same_site_path
 from webapp.security import SESSION_COOKIE
 from webapp.sqlite_reads import retry_as_writer
 
@@ -52,13 +54,6 @@ def home(request):
     return HTTPSeeOther(request.route_url("account.password"))
 
 
-def _safe_next(request, target: str | None) -> str:
-    """Only same-site paths; never an absolute URL (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return request.route_url("home")
-
-
 @view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
              request_method="GET")
 def login_form(request):
@@ -79,9 +74,12 @@ def lockout_advice(policy):
 @view_config(route_name="login", permission=NO_PERMISSION_REQUIRED, renderer="login.html",
              request_method="POST")
 def login_submit(request):
-    login = request.POST.get("login", "")[:64]
-    password = request.POST.get("password", "")[:1024]
-    next_url = request.POST.get("next", "")
+    login = query_text(request.POST, "login")[:64]
+    password = query_text(request.POST, "password")[:1024]
+    # Where to go is settled before anything is recorded: a target that cannot
+    # be a redirect falls back to the home page instead of failing after
+    # login_succeeded has been written and the session started.
+    next_path = same_site_path(request.POST.get("next")) or ""
     attempt = LoginAttempt(login=login, password=password, client_address=request.client_address,
                            user_agent=request.user_agent, from_admin_network=request.from_admin_network)
     authentication = request.find_service(AuthenticationService)
@@ -91,7 +89,7 @@ def login_submit(request):
         seconds = math.ceil(result.wait.total_seconds())
         request.response.status = 429
         request.response.headers["Retry-After"] = str(seconds)
-        return {"login": login, "next": next_url, "hint": None, "error": _(
+        return {"login": login, "next": next_path, "hint": None, "error": _(
             "このネットワークからのログインの失敗が続いているため、少し間をおいていただいています。"
             "${seconds}秒待ってから、もう一度ログインしてください。", mapping={"seconds": seconds})}
     if not result.ok:
@@ -100,7 +98,7 @@ def login_submit(request):
         # lockout advice is there every time, for a locked-out user to find.
         # The auth event keeps the real reason for the admins.
         request.response.status = 400
-        return {"login": login, "next": next_url, "error": _("ログインIDまたはパスワードが正しくありません。"),
+        return {"login": login, "next": next_path, "error": _("ログインIDまたはパスワードが正しくありません。"),
                 "hint": lockout_advice(authentication.policy)}
     sessions = request.find_service(SessionService)
     # Whatever session the browser brought (pending, or planted by someone
@@ -112,10 +110,10 @@ def login_submit(request):
     if second_factor.is_enrolled(result.account):
         # Step two: this session reaches nothing but the code page.
         token = second_factor.start_pending(result.account)
-        location = request.route_url("login.second_factor", _query={"next": next_url} if next_url else {})
+        location = request.route_url("login.second_factor", _query={"next": next_path} if next_path else {})
     else:
         token = sessions.start(result.account)
-        location = _safe_next(request, next_url)
+        location = next_path or request.route_url("home")
         if result.account.must_change_password:
             location = request.route_url("account.password")
     # A fresh CSRF token too, so one planted before login is useless after it.
@@ -147,7 +145,7 @@ def set_locale(request):
     code = request.matchdict["code"]
     if code not in LOCALES:
         raise HTTPNotFound()
-    response = HTTPSeeOther(_safe_next(request, request.params.get("next")))
+    response = HTTPSeeOther(safe_redirect_target(request, request.params.get("next")))
     response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, httponly=True, samesite="Lax")
     return response
 
@@ -193,6 +191,14 @@ def _same_origin_referrer(request) -> str | None:
     if referrer and origin_of(referrer) in request.registry["csrf.trusted_origins"]:
         return referrer
     return None
+
+
+@exception_view_config(HTTPClientError, renderer="errors/bad_request.html")
+def client_error(exc, request):
+    """Any other 4xx a view or tween raises (a request that is not UTF-8, webapp.malformed):
+    the application's page with its status, not Pyramid's plain one."""
+    request.response.status = exc.status
+    return {}
 
 
 @exception_view_config(sa.exc.OperationalError, renderer="errors/unavailable.html")

@@ -92,6 +92,7 @@ def _unstreamed_csv(db, caseworker_scope, first, last) -> bytes:
     from webapp.reports import export
     from webapp.reports.models import MonthlyReport, MonthlyReportVersion
     from webapp.reports.scope import reports_clause
+    from webapp.csv_export import csv_bytes
     from webapp.wareki import era_month
 
     latest = (
@@ -110,13 +111,8 @@ def _unstreamed_csv(db, caseworker_scope, first, last) -> bytes:
         .where(reports_clause(caseworker_scope), MonthlyReport.period >= first, MonthlyReport.period <= last)
         .order_by(MonthlyReport.period, Facility.code, Child.family_name_kana, Child.given_name_kana, Child.id)
     )
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(export.CSV_HEADER)
-    for row in db.execute(stmt):
-        cells = [*export.row_cells(export.ExportRow(*row)), era_month(row[0].period)]
-        writer.writerow([export._one_line_ending(export.neutralise(cell)) for cell in cells])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(export.CSV_HEADER, ([*export.row_cells(export.ExportRow(*row)), era_month(row[0].period)]
+                                         for row in db.execute(stmt)))
 
 
 @pytest.mark.req("F-EXPORT")
@@ -177,3 +173,16 @@ def test_csv_is_streamed_in_chunks_with_the_same_bytes(app, make, db, session_fa
     assert max(held) <= 2 * 7 * 3 + 4 < 104
     assert all(chunk.count(b"\r\n") >= 7 for chunk in chunks[:-1])
     assert b"".join(chunks) == expected
+
+
+@pytest.mark.req("F-EXPORT", "S-WEB")
+@pytest.mark.parametrize("text", [" =1+1", "\n=1+1", "\t=1+1", "\r=1+1", "＝1+1", "\u3000@SUM(A1)"])
+def test_formulas_after_blanks_and_controls_are_neutralised_and_counts_stay_numbers(app, make, login_as, text):
+    centre = make.centre()
+    child = make.child(facility=make.facility(centre=centre))
+    make.report(child, OCTOBER, nothing_special=False, condition=text, days_expected=20, days_attended=18)
+    login_as(make.account("caseworker", centre=centre))
+    header, row = parse(app.get("/export/reports.csv", {"from": "2026-10", "to": "2026-10"}).body)
+    row = dict(zip(header, row))
+    assert row["様子"] == "'" + text.replace("\r", "\n")
+    assert (row["出席すべき日数"], row["出席日数"]) == ("20", "18")  # ints written by the app: not quoted

@@ -219,6 +219,7 @@ def test_csv_export_is_excel_ready_neutralised_and_itself_recorded(app, db, audi
     when = dt.datetime(2026, 11, 2, 0, 30, tzinfo=UTC)
     access_row(db, when, login="=cmd|' /C calc'!A0", organisation="+北沢", path="/-x", route="@SUM(1)")
     access_row(db, when, login="plain", organisation="世田谷区", path="/ok")
+    access_row(db, when, login=" =1+1", organisation="\n=1+1", path="/ok")
     db.commit()
     login(app, auditor)
     response = app.get("/logs/access", {"start": "2026-11-02", "end": "2026-11-02", "format": "csv"})
@@ -226,17 +227,18 @@ def test_csv_export_is_excel_ready_neutralised_and_itself_recorded(app, db, audi
     assert "attachment" in response.headers["Content-Disposition"]
     assert response.body.startswith(b"\xef\xbb\xbf")
     text = response.body.decode("utf-8")
-    assert text.count("\r\n") == 3  # header + 2 rows, CRLF for Excel
+    assert text.count("\r\n") == 4  # header + 3 rows, CRLF for Excel
     header, *rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
     assert header[:5] == ["日時（日本時間）", "ログインID", "役割", "所属", "接続元"]
-    assert [row[0] for row in rows] == ["2026-11-02 09:30:00"] * 2  # JST
+    assert [row[0] for row in rows] == ["2026-11-02 09:30:00"] * 3  # JST
     by_login = {row[1]: row for row in rows}
     hostile = by_login["'=cmd|' /C calc'!A0"]
     assert hostile[3] == "'+北沢" and hostile[6] == "'@SUM(1)" and hostile[7] == "/-x"
     assert by_login["plain"][3] == "世田谷区"
+    assert by_login["' =1+1"][3] == "'\n=1+1"  # after leading blanks and controls too
     export = db.scalars(sa.select(AuditRecord).where(AuditRecord.action == "export")).one()
     assert export.actor == auditor.login and export.entity == "access_log"
-    assert json.loads(export.after) == {"filter": {"start": "2026-11-02", "end": "2026-11-02"}, "rows": 2}
+    assert json.loads(export.after) == {"filter": {"start": "2026-11-02", "end": "2026-11-02"}, "rows": 3}
     # The export request is an access-log event like any other.
     row = db.scalars(sa.select(AccessLogEntry).order_by(AccessLogEntry.id.desc())).first()
     assert (row.route, row.login, row.status) == ("logs.access", auditor.login, 200)

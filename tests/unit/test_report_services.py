@@ -150,14 +150,6 @@ def test_matrix_counts_due_and_submitted_per_facility_and_month(setup, make):
     assert other_centre_child.facility_id not in {row.facility.id for row in matrix.rows}
 
 
-def test_neutralise_formula_cells():
-    for text in ("=1+1", "+81", "-2", "@SUM(A1)", "\tx", "\rx"):
-        assert export.neutralise(text) == "'" + text
-    assert export.neutralise("元気") == "元気"
-    assert export.neutralise(0) == "0"
-    assert export.neutralise(None) == ""
-
-
 @pytest.mark.req("F-MONTHLY", "F-NOTIFY")
 def test_returning_queues_one_link_only_email_per_facility_address_and_a_refused_return_none(setup, make):
     service, child, staff, caseworker = setup

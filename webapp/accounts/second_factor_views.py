@@ -11,16 +11,10 @@ from webapp.accounts.models import Account
 from webapp.accounts.second_factor import Outcome, SecondFactorService, grouped, qr_data_uri
 from webapp.accounts.services import AuthenticationService
 from webapp.authz import Permission
-from webapp.forms import FormErrors
+from webapp.forms import FormErrors, query_text
 from webapp.i18n import _
+from webapp.redirects import safe_redirect_target
 from webapp.security import SESSION_COOKIE
-
-
-def _safe_next(request, target: str | None) -> str:
-    """Only same-site paths, never an absolute URL (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return request.route_url("home")
 
 
 # --- Login, step two ----------------------------------------------------------------
@@ -33,7 +27,7 @@ def _safe_next(request, target: str | None) -> str:
 def verify_form(request):
     if request.find_service(SecondFactorService).load_pending(request.cookies.get(SESSION_COOKIE)) is None:
         return HTTPSeeOther(request.route_url("login"))
-    return {"values": {}, "errors": FormErrors(), "next": request.params.get("next", "")[:500], "locked": False}
+    return {"values": {}, "errors": FormErrors(), "next": query_text(request.params, "next")[:500], "locked": False}
 
 
 @view_config(route_name="login.second_factor", permission=NO_PERMISSION_REQUIRED,
@@ -43,8 +37,8 @@ def verify_submit(request):
     pending = service.load_pending(request.cookies.get(SESSION_COOKIE))
     if pending is None:
         return HTTPSeeOther(request.route_url("login"))
-    code = request.POST.get("code", "")[:64]
-    next_url = request.POST.get("next", "")[:500]
+    code = query_text(request.POST, "code")[:64]
+    next_url = query_text(request.POST, "next")[:500]
     result = service.verify(pending, code, request.client_address, request.user_agent)
     if result.outcome == Outcome.LOCKED:
         forget(request)
@@ -54,7 +48,7 @@ def verify_submit(request):
         request.response.status = 400
         return {"values": {"code": code}, "next": next_url, "locked": False,
                 "errors": FormErrors(code=_("確認コードが正しくありません。認証アプリの6桁の数字か、回復コードを入力してください。"))}
-    location = _safe_next(request, next_url)
+    location = safe_redirect_target(request, next_url)
     if pending.account.must_change_password:
         location = request.route_url("account.password")
     new_csrf_token(request)
@@ -104,7 +98,7 @@ def enrolment_confirm(request):
         # Replacing a factor needs an admin reset: a stolen session must not
         # be able to swap in the thief's phone.
         return HTTPSeeOther(request.route_url("account.second_factor"))
-    code = request.POST.get("code", "")[:64]
+    code = query_text(request.POST, "code")[:64]
     enrolment = service.pending_enrolment(account, request.POST.get("enrolment"))
     if enrolment is None:
         request.response.status = 400

@@ -29,7 +29,7 @@ from webapp.authz import Permission, Role
 from webapp.children.scope import scope_for
 from webapp.closed_days import calendar_for
 from webapp.closed_days.facility_days import DbFacilityDays, why_closed
-from webapp.forms import FormErrors, clean_date
+from webapp.forms import FormErrors, clean_date, path_day, shift_day
 from webapp.i18n import _
 from webapp.organisations.models import Facility
 
@@ -46,10 +46,10 @@ def _id(request, name: str) -> int:
 
 
 def _day(request) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.matchdict["day"])
-    except ValueError:
-        raise HTTPNotFound() from None
+    day = path_day(request.matchdict["day"])
+    if day is None:
+        raise HTTPNotFound()
+    return day
 
 
 def _record_views(request, entity: str, entity_id, child_ids) -> None:
@@ -130,8 +130,8 @@ class _Day:
             "closed_reason": self.closed_reason,
             "future": self.future,
             "open_for_entry": self.open_for_entry,
-            "previous": self.day - dt.timedelta(days=1),
-            "next": self.day + dt.timedelta(days=1),
+            "previous": shift_day(self.day, -1),
+            "next": shift_day(self.day, 1),
             "statuses": STATUSES,
             "reasons": REASONS,
             "note_max": NOTE_MAX,
@@ -224,8 +224,8 @@ def centre_attendance_day(request):
         "children": children,
         "entries": entries,
         "closed_reason": why_closed(calendar, facility.id, day),
-        "previous": day - dt.timedelta(days=1),
-        "next": day + dt.timedelta(days=1),
+        "previous": shift_day(day, -1),
+        "next": shift_day(day, 1),
         "goto_error": goto_error,
     }
 

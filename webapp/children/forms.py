@@ -67,9 +67,10 @@ def clean_loose_date(raw, *, required: bool = True):
     match = _DATE.fullmatch(text)
     if match:
         try:
-            return dt.date(*(int(part) for part in match.groups())), None
+            value = dt.date(*(int(part) for part in match.groups()))
         except ValueError:
             return None, _("存在しない日付です。")
+        return clean_date(value.isoformat(), required=required)  # the application's date range
     return clean_date(raw, required=required)
 
 

@@ -8,13 +8,12 @@ last moment leaves nothing half-imported.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 
 from sqlalchemy.exc import IntegrityError
 
 from webapp.accounts.admin_services import bulk_password_service
+from webapp.csv_export import csv_bytes
 from webapp.i18n import _
 from webapp.imports.kinds import CREATE, ERROR, KINDS, UNCHANGED, UPDATE, LineResult
 from webapp.imports.parsing import MAX_BYTES, ImportFileError, Problem, decode, read_rows
@@ -84,8 +83,4 @@ class ImportService:
 def sample_csv(kind_name: str) -> bytes:
     """A header and one example line, UTF-8 with BOM so that Excel opens it correctly."""
     kind = KINDS[kind_name]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([column.header for column in kind.columns])
-    writer.writerow(kind.example)
-    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+    return csv_bytes([column.header for column in kind.columns], [kind.example])

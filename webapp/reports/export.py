@@ -1,17 +1,14 @@
 """CSV (and print) export of submitted monthly reports (F-EXPORT).
 
-The CSV must open correctly in Excel on a ward PC: UTF-8 with a byte-order
-mark (without it Excel assumes Shift_JIS and shows mojibake), CRLF line ends,
-and every cell that Excel would read as a formula neutralised with a leading
-single quote (CSV injection: a child's 様子 starting with "=" must stay text).
+The CSV must open correctly in Excel on a ward PC and never run a formula
+(a child's 様子 starting with "=" must stay text): both are
+:mod:`webapp.csv_export`'s job, shared with every other export.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator
 
 import sqlalchemy as sa
@@ -20,13 +17,12 @@ from sqlalchemy.orm import aliased
 from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.clock import JST
+from webapp import csv_export
 from webapp.organisations.models import Centre, Facility
 from webapp.reports.models import ABSENCE_REASONS, MonthlyReport, MonthlyReportVersion
 from webapp.reports.scope import reports_clause
 from webapp.wareki import era_month
 
-# Characters that make Excel (or LibreOffice) evaluate a cell, or hide what follows.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # Rows fetched from the database and written to the client at a time.
 CHUNK_ROWS = 500
 
@@ -41,14 +37,6 @@ HEADER = [
 # column of its own at the end, so that 対象月 stays machine-readable (YYYY-MM) and
 # no existing column moves. The print view has the era in its title instead.
 CSV_HEADER = [*HEADER, "対象月（和暦）"]
-
-
-def neutralise(value) -> str:
-    """A cell as text that spreadsheet software will not evaluate."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,35 +126,10 @@ def row_cells(row: ExportRow) -> list:
     ]
 
 
-def _one_line_ending(text: str) -> str:
-    # Inside a quoted cell Excel expects LF for a line break; a stray CR would
-    # end the row in some tools and shift every following column.
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
 def csv_chunks(rows: Iterable[ExportRow], rows_per_chunk: int | None = None) -> Iterator[bytes]:
     """The CSV file as byte chunks: the BOM and header, then ``rows_per_chunk`` rows at a time."""
-    rows_per_chunk = rows_per_chunk or CHUNK_ROWS
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    buffer.write("\ufeff")
-    writer.writerow(CSV_HEADER)
-    pending = 0
-    for row in rows:
-        cells = [*row_cells(row), era_month(row.report.period)]
-        writer.writerow([_one_line_ending(neutralise(cell)) for cell in cells])
-        pending += 1
-        if pending == rows_per_chunk:
-            yield _drain(buffer)
-            pending = 0
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    chunk = buffer.getvalue().encode("utf-8")
-    buffer.seek(0)
-    buffer.truncate()
-    return chunk
+    cells = ([*row_cells(row), era_month(row.report.period)] for row in rows)
+    return csv_export.csv_chunks(CSV_HEADER, cells, rows_per_chunk or CHUNK_ROWS)
 
 
 def to_csv(rows: Iterable[ExportRow]) -> bytes:
