@@ -213,7 +213,7 @@ def test_the_whole_loop_works_without_javascript(new_page, server):
     for name, value in counts.items():
         facility.locator(f"#{name}").fill(value)
     facility.locator("#nothing_special").check()
-    facility.get_by_role("button", name="提出").click()
+    facility.get_by_role("button", name="提出", exact=True).click()
     facility.wait_for_load_state()
     assert notice(facility) == "提出しました。"
     # Back on the month's list, where the child is now 提出済.
