@@ -19,14 +19,12 @@ from __future__ import annotations
 import argparse
 import logging
 import pathlib
-import statistics
 import sys
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from bench_pages import SESSION_SECRET, organisations, prepare_database  # noqa: E402
+from bench_pages import BROWSER_ENVIRON, SESSION_SECRET, in_process_timings, organisations, prepare_database  # noqa: E402
 
 
 def extend_history(url: str, years: int) -> None:
@@ -133,7 +131,7 @@ def main() -> None:
         "mimamori.access_log_writer": "sync",
     }, environ={})
     logging.getLogger("mimamori.access").disabled = True
-    web = TestApp(configure(settings).make_wsgi_app(), extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+    web = TestApp(configure(settings).make_wsgi_app(), extra_environ=BROWSER_ENVIRON)
     form = web.get("/login").forms[0]
     form["login"], form["password"] = f"cw-{centre}-1", DEMO_PASSWORD
     assert form.submit().status_int == 303
@@ -143,16 +141,9 @@ def main() -> None:
     print(f"{'path':50} {'bytes':>9} {'wall ms':>8} {'CPU ms':>7} {'vs hello':>8}")
     baseline = None
     for path in paths:
-        page = web.get(path)
-        times, cpu = [], []
-        for _ in range(args.loads):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            page = web.get(path)
-            times.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
-        cpu_ms = statistics.median(cpu)
+        page, wall_ms, cpu_ms = in_process_timings(web, path, args.loads)
         baseline = baseline or cpu_ms
-        print(f"{path:50} {len(page.body):>9,} {statistics.median(times):>8.1f} {cpu_ms:>7.1f}"
+        print(f"{path:50} {len(page.body):>9,} {wall_ms:>8.1f} {cpu_ms:>7.1f}"
               f" {cpu_ms / baseline:>8.2f}", flush=True)
 
 
