@@ -17,14 +17,13 @@ of the run).
 from __future__ import annotations
 
 import argparse
-import logging
 import pathlib
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from bench_pages import BROWSER_ENVIRON, SESSION_SECRET, in_process_timings, organisations, prepare_database  # noqa: E402
+from bench_pages import caseworker_web, in_process_timings, organisations, prepare_database  # noqa: E402
 
 
 def extend_history(url: str, years: int) -> None:
@@ -99,12 +98,8 @@ def main() -> None:
         extend_history(url, args.history_years)
 
     import sqlalchemy as sa
-    from webtest import TestApp
 
-    from webapp.config import configure
     from webapp.db import create_engine
-    from webapp.demo import DEMO_PASSWORD
-    from webapp.settings import build_settings
 
     centre = organisations(url)["centres"][0][0]
     engine = create_engine(url)
@@ -125,16 +120,7 @@ def main() -> None:
         "/centre/review",
         "/centre/submissions",
     ]
-    settings = build_settings({
-        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
-        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        "mimamori.access_log_writer": "sync",
-    }, environ={})
-    logging.getLogger("mimamori.access").disabled = True
-    web = TestApp(configure(settings).make_wsgi_app(), extra_environ=BROWSER_ENVIRON)
-    form = web.get("/login").forms[0]
-    form["login"], form["password"] = f"cw-{centre}-1", DEMO_PASSWORD
-    assert form.submit().status_int == 303
+    web = caseworker_web(url, f"cw-{centre}-1")
 
     print(f"caseworker cw-{centre}-1, history {args.history_years} year(s), {args.loads} loads each"
           " (median, after one warm-up)")

@@ -15,14 +15,13 @@ when the file does not exist yet, so before/after runs can share it.
 from __future__ import annotations
 
 import argparse
-import logging
 import pathlib
 import sys
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from bench_pages import BROWSER_ENVIRON, SESSION_SECRET, in_process_timings, organisations, prepare_database  # noqa: E402
+from bench_pages import caseworker_web, in_process_timings, organisations, prepare_database  # noqa: E402
 
 PATHS = ["/help/index", "/centre/submissions", "/centre/submissions?months=12", "/centre/submissions?page=2",
          "/centre/submissions?overdue=1"]
@@ -39,24 +38,8 @@ def main() -> None:
         print(f"loading the setagaya demo into {args.db} ...", flush=True)
         print(f"  loaded in {prepare_database(url):.0f} s", flush=True)
 
-    from webtest import TestApp
-
-    from webapp.config import configure
-    from webapp.demo import DEMO_PASSWORD
-    from webapp.settings import build_settings
-
     centre = args.centre or organisations(url)["centres"][0][0]
-    settings = build_settings({
-        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
-        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        "mimamori.access_log_writer": "sync",
-    }, environ={})
-    logging.getLogger("mimamori.access").disabled = True
-    app = configure(settings).make_wsgi_app()
-    web = TestApp(app, extra_environ=BROWSER_ENVIRON)
-    form = web.get("/login").forms[0]
-    form["login"], form["password"] = f"cw-{centre}-1", DEMO_PASSWORD
-    assert form.submit().status_int == 303
+    web = caseworker_web(url, f"cw-{centre}-1")
 
     print(f"caseworker cw-{centre}-1, {args.loads} loads each (median, after one warm-up)")
     # CPU ms (this process's CPU time per request) is the steadier number on a busy machine:

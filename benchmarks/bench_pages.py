@@ -142,6 +142,28 @@ def in_process_timings(web, path: str, loads: int):
     return page, statistics.median(times), statistics.median(cpu)
 
 
+def caseworker_web(url: str, login: str):
+    """The app in this process (WebTest, access log written synchronously and not printed),
+    logged in as the demo caseworker ``login``."""
+    from webtest import TestApp
+
+    from webapp.config import configure
+    from webapp.demo import DEMO_PASSWORD
+    from webapp.settings import build_settings
+
+    settings = build_settings({
+        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
+        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
+        "mimamori.access_log_writer": "sync",
+    }, environ={})
+    logging.getLogger("mimamori.access").disabled = True
+    web = TestApp(configure(settings).make_wsgi_app(), extra_environ=BROWSER_ENVIRON)
+    form = web.get("/login").forms[0]
+    form["login"], form["password"] = login, DEMO_PASSWORD
+    assert form.submit().status_int == 303
+    return web
+
+
 def prepare_database(url: str, **load_options) -> float:
     """Empty (PostgreSQL), migrate and load the setagaya demo; returns the load's seconds.
 
