@@ -90,6 +90,16 @@ DEFAULTS: dict[str, str] = {
     "mimamori.review_concern_absent_days": "3",
     # Monthly report reminders (F-REMIND): the early one this many days before the deadline (0: none).
     "mimamori.reminder_days_before": "3",
+    # Access log and auth events kept this many days in the database, then
+    # moved to gzip files in the archive folder by `mimamori audit archive`
+    # (webapp.audit.retention, O-LOGKEEP).
+    "mimamori.log_retention_days": "400",
+    "mimamori.log_archive_dir": "var/log-archive",
+    # Seconds the access-log writer waits at most before committing its queue
+    # (the crash window, runbooks/security-logs.md).
+    "mimamori.access_log_max_delay": "0.2",
+    # Embedded SQLite only: how long a writer waits for the write lock.
+    "mimamori.sqlite_busy_timeout_ms": "15000",
 }
 
 # Environment variable -> setting. Anything secret should arrive this way.
@@ -122,7 +132,9 @@ def build_settings(ini_settings: dict | None = None, environ=None) -> dict:
     settings = dict(DEFAULTS)
     settings.update(ini_settings or {})
     for variable, key in ENVIRONMENT_OVERRIDES.items():
-        if environ.get(variable):
+        # Set but empty clears what the ini file says (e.g. no trusted proxies
+        # on this node); only an unset variable leaves the ini value alone.
+        if variable in environ:
             settings[key] = environ[variable]
     if len(settings["mimamori.session_secret"]) < 32:
         raise SettingsError(
