@@ -102,6 +102,16 @@ DEFAULTS: dict[str, str] = {
     "mimamori.sqlite_busy_timeout_ms": "15000",
 }
 
+# Keys the code reads that the test suite and the benchmarks set, never an
+# operator: switching the access log or change records off, a synchronous log
+# writer, an injected session factory. Not in DEFAULTS, so not in the README.
+TEST_ONLY: frozenset[str] = frozenset({
+    "mimamori.access_log",
+    "mimamori.change_records",
+    "mimamori.access_log_writer",
+    "mimamori.db_session_factory",
+})
+
 # Environment variable -> setting. Anything secret should arrive this way.
 ENVIRONMENT_OVERRIDES: dict[str, str] = {
     "MIMAMORI_DATABASE_URL": "sqlalchemy.url",
