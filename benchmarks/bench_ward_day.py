@@ -143,16 +143,20 @@ def read_failures(out: Path) -> list[dict]:
 def print_report(out: Path, windows: list[tuple[float, float]] | None) -> bool:
     rows = read_stats(out)
     print(f"\n{'page':<52} {'reqs':>6} {'fail':>5} {'p50':>6} {'p95':>6} {'p99':>6}  (ms, after the ramp)")
-    worst = 0.0
+    worst = worst_reading = 0.0
     for r in rows:
         label = f"{r['Type']} {r['Name']}".strip()
         print(f"{label:<52} {r['Request Count']:>6} {r['Failure Count']:>5} {r['50%']:>6} {r['95%']:>6} "
               f"{r['99%']:>6}")
         if r["Name"] != "Aggregated" and r["95%"] not in ("N/A", ""):
             worst = max(worst, float(r["95%"]))
+            # Logging in hashes the password with argon2 on purpose (S-AUTH): slow by design.
+            if not r["Name"].startswith("/login"):
+                worst_reading = max(worst_reading, float(r["95%"]))
     total = next(r for r in rows if r["Name"] == "Aggregated")
     print(f"throughput {float(total['Requests/s']):.1f} requests/s after the ramp, "
-          f"worst page p95 {worst:.0f} ms (aim < {AIM_P95_MS} ms)")
+          f"worst page p95 {worst:.0f} ms, without the login steps {worst_reading:.0f} ms "
+          f"(aim < {AIM_P95_MS} ms)")
     failures = read_failures(out)
     print(f"failed requests, whole run including the ramp: {len(failures)}")
     if windows is None:
