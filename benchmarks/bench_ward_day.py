@@ -203,7 +203,7 @@ def main(argv=None) -> int:
         patchkit.install_v1()
         try:
             proc = run_locust(locust, url, ca, logins, 3600, out, a.users)
-            time.sleep(90)  # every user in, before the first host is drained
+            time.sleep(90)  # every user in (2 a second), before the first host is drained
             orchestrator = Orchestrator(patchkit)
             orchestrator.start()
             orchestrator.join()
