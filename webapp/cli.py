@@ -110,8 +110,9 @@ def cmd_demo_data(args, settings):
     # the day it believes it is.
     now = parse_clock_setting(settings["mimamori.clock"]).now()
     with transaction.manager:
-        logins = demo.load(_session(settings, "demo-data"), scale=args.scale, seed=args.seed, now=now)
-    print(demo.describe_logins(logins))
+        logins = demo.load(_session(settings, "demo-data"), scale=args.scale, seed=args.seed, now=now,
+                           alongside=args.alongside)
+    print(demo.describe_every_login(logins) if args.alongside else demo.describe_logins(logins))
 
 
 def cmd_create_account(args, settings):
@@ -330,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="load generated demo data (no real people)")
     demo.add_argument("--scale", choices=["small", "setagaya"], default="small")
     demo.add_argument("--seed", type=int, default=20261126)
+    demo.add_argument("--alongside", metavar="PREFIX",
+                      help="add a second demo beside the loaded one, its codes and logins starting "
+                           "PREFIX- (lab benchmarks); prints every login with its second-factor secret")
     demo.set_defaults(func=cmd_demo_data)
 
     account = commands.add_parser("create-account", help="create an admin or auditor account")

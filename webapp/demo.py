@@ -19,12 +19,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import re
 from typing import NamedTuple
 
 import sqlalchemy as sa
 
 from webapp import demo_names as names
 from webapp.accounts.models import Account
+from webapp.accounts.second_factor import new_secret
 from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
@@ -127,23 +129,50 @@ class Login(NamedTuple):
     login: str
     password: str
     organisation: str
+    totp_secret: str | None = None
 
 
 def load(db, scale: str = "small", seed: int = 20261126, *, now: dt.datetime | None = None,
-         password_hash: str | None = None) -> list[Login]:
+         password_hash: str | None = None, alongside: str | None = None) -> list[Login]:
     """Load demo data into the empty database behind ``db``; returns every demo login.
 
     ``now`` (default: the real time) decides the 12 report months: the year
     ending with the previous month. ``password_hash`` lets tests skip the one
     argon2 hash. The caller commits.
+
+    ``alongside`` (a short prefix such as ``w``) adds a second, separate demo
+    next to demo data already loaded instead (lab only: the ward-day benchmark
+    needs the ward's scale while the lab's tests keep using the small demo's
+    logins): centre and facility codes and every login start with the prefix,
+    no admin, auditor or notices are added, and every caseworker is enrolled
+    with a second factor whose secret :func:`describe_every_login` prints.
     """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    _refuse_unless_empty(db)
+    if alongside is None:
+        _refuse_unless_empty(db)
+        chosen = SCALES[scale]
+    else:
+        _refuse_unless_new_prefix(db, alongside)
+        chosen = dataclasses.replace(SCALES[scale], caseworkers_per_centre=ALONGSIDE_CASEWORKERS_PER_CENTRE)
     now = now or dt.datetime.now(dt.UTC)
-    loader = _Loader(db, SCALES[scale], random.Random(seed), now,
-                     password_hash or PasswordService().hash(DEMO_PASSWORD))
+    loader = _Loader(db, chosen, random.Random(seed), now,
+                     password_hash or PasswordService().hash(DEMO_PASSWORD), prefix=alongside)
     return loader.run()
+
+
+# 17 per centre: 102 caseworkers at the ward's six centres, one per simulated
+# caseworker of the benchmark (a second factor code can be used once per account).
+ALONGSIDE_CASEWORKERS_PER_CENTRE = 17
+
+
+def _refuse_unless_new_prefix(db, prefix: str) -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,3}", prefix):
+        raise DemoDataRefused(f"demo data refused: the prefix {prefix!r} must be 1-4 lower-case letters or digits.")
+    taken = db.scalar(sa.select(sa.func.count()).select_from(Centre).where(Centre.code.startswith(f"{prefix}-")))
+    if taken:
+        raise DemoDataRefused(f"demo data refused: demo data with the prefix {prefix!r} is already loaded; "
+                              "nothing was changed.")
 
 
 def _refuse_unless_empty(db) -> None:
@@ -162,8 +191,10 @@ def _refuse_unless_empty(db) -> None:
 
 
 class _Loader:
-    def __init__(self, db, scale: Scale, rng: random.Random, now: dt.datetime, password_hash: str):
+    def __init__(self, db, scale: Scale, rng: random.Random, now: dt.datetime, password_hash: str,
+                 prefix: str | None = None):
         self.ids = IdAllocator(db)
+        self.prefix = prefix
         self.scale = scale
         self.rng = rng
         self.now = now
@@ -185,7 +216,8 @@ class _Loader:
                                            facilities, facility_accounts)
         demo_alerts.generate(self.ids, self.now, children, streaks, caseworkers)
         demo_urgent.generate(self.ids, self.now, children, facilities, caseworkers, facility_accounts)
-        demo_notices.generate(self.ids, self.now, children)
+        if self.prefix is None:  # the first demo's notices are everybody's
+            demo_notices.generate(self.ids, self.now, children)
         self.ids.finish()
         return self.logins
 
@@ -198,14 +230,18 @@ class _Loader:
 
     def _centres(self) -> list[dict]:
         rows = [
-            {"code": code, "name": name, "kind": CentreKind.SUPPORT_CENTRE, "active": True, **self._stamp()}
+            {"code": self._code(code), "name": name, "kind": CentreKind.SUPPORT_CENTRE, "active": True,
+             **self._stamp()}
             for code, name in SUPPORT_CENTRES[: self.scale.support_centres]
         ]
         code, name = GUIDANCE_CENTRE
-        rows.append({"code": code, "name": name, "kind": CentreKind.GUIDANCE_CENTRE, "active": True,
+        rows.append({"code": self._code(code), "name": name, "kind": CentreKind.GUIDANCE_CENTRE, "active": True,
                      **self._stamp()})
         self.ids.insert(Centre, rows)
         return rows
+
+    def _code(self, code: str) -> str:
+        return code if self.prefix is None else f"{self.prefix}-{code}"
 
     def _place(self) -> str:
         return self.rng.choice(names.PLACE_HEADS) + self.rng.choice(names.PLACE_TAILS)
@@ -236,7 +272,7 @@ class _Loader:
                 # Round-robin over the districts, so each centre has every type.
                 centre = districts[(n - 1) % len(districts)] if count > 1 else districts[0]
                 rows.append({
-                    "code": f"{CODE_PREFIX[facility_type]}{n:03d}",
+                    "code": self._code(f"{CODE_PREFIX[facility_type]}{n:03d}").upper(),
                     "name": self._facility_name(facility_type),
                     "facility_type": facility_type,
                     "centre_id": centre["id"],
@@ -258,7 +294,10 @@ class _Loader:
         organisations: list[str] = []
 
         def add(role, login, display_name, organisation, centre_id=None, facility_id=None):
+            enrolled = self.prefix is not None and role == Role.CASEWORKER
             rows.append({
+                "totp_secret": new_secret() if enrolled else None,
+                "totp_enrolled_at": self.now if enrolled else None,
                 # A domain reserved for examples (JPRS): the outbox fills after demo actions, and
                 # nothing could ever reach a real mailbox.
                 "login": login, "email": f"{login}@{DEMO_MAIL_DOMAIN}",
@@ -268,8 +307,9 @@ class _Loader:
             })
             organisations.append(organisation)
 
-        add(Role.ADMIN, "admin", "区管理者（デモ）", "世田谷区")
-        add(Role.AUDITOR, "auditor", "監査担当（デモ）", "世田谷区")
+        if self.prefix is None:
+            add(Role.ADMIN, "admin", "区管理者（デモ）", "世田谷区")
+            add(Role.AUDITOR, "auditor", "監査担当（デモ）", "世田谷区")
         for centre in centres:
             for n in range(1, self.scale.caseworkers_per_centre + 1):
                 add(Role.CASEWORKER, f"cw-{centre['code']}-{n}", self._staff_name(), centre["name"],
@@ -282,7 +322,7 @@ class _Loader:
         caseworkers: dict[int, list[int]] = {}
         facility_accounts: dict[int, int] = {}
         for row, organisation, new_id in zip(rows, organisations, self.ids.insert(Account, rows)):
-            self.logins.append(Login(row["role"], row["login"], DEMO_PASSWORD, organisation))
+            self.logins.append(Login(row["role"], row["login"], DEMO_PASSWORD, organisation, row["totp_secret"]))
             if row["role"] == Role.CASEWORKER:
                 caseworkers.setdefault(row["centre_id"], []).append(new_id)
             elif row["role"] == Role.FACILITY:
@@ -396,3 +436,9 @@ def describe_logins(logins: list[Login]) -> str:
                     else "the facility code in lower case, e.g. ns002")
             lines.append(f"  … and {hidden} more ({hint})")
     return "\n".join(lines)
+
+
+def describe_every_login(logins: list[Login]) -> str:
+    """Every login, one a line: role, login, second-factor secret or ``-`` (for
+    the ward-day benchmark, which logs in as each of them)."""
+    return "\n".join(f"{e.role.value}\t{e.login}\t{e.totp_secret or '-'}" for e in logins)

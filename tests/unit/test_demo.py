@@ -16,6 +16,7 @@ from webapp.accounts.models import Account
 from webapp.authz import Role
 from webapp.children.models import Child
 from webapp.demo_reports import expected_days
+from webapp.notices.models import Notice
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
 from webapp.reports.forms import form_values_from_version, validate_report
 from webapp.reports.models import (
@@ -248,6 +249,11 @@ def test_the_command_loads_once_and_then_refuses(tmp_path, capsys):
     with pytest.raises(SystemExit) as refused:
         cli.main(["-c", str(ini), "demo-data", "--scale", "small"])
     assert "already has data" in str(refused.value.code)
+    # Beside it, a second demo prints every login: role, login, second-factor secret.
+    assert cli.main(["-c", str(ini), "demo-data", "--scale", "small", "--alongside", "w"]) == 0
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert ["facility", "w-es001", "-"] in rows
+    assert all(len(secret) == 32 for role, _login, secret in rows if role == "caseworker")
 
 
 def test_copy_path_stores_the_same_values(db, monkeypatch):
@@ -300,3 +306,40 @@ def test_the_demo_shows_an_escalated_acknowledged_alert_and_the_sweep_adds_the_o
     assert [e.kind.value for e in escalated.events][:5] == [
         "raised", "acknowledged", "escalated", "reopened", "acknowledged"]
     assert all(e.at <= DEFAULT_NOW for e in escalated.events[:5])
+
+
+def test_a_second_demo_alongside_keeps_the_first_and_prefixes_everything(db, logins):
+    # The lab's ward-day benchmark adds the ward's scale beside the small demo
+    # the lab tests log in with; the small demo's rows must stay as they were.
+    first = {a.login: (a.id, a.password_hash, a.facility_id, a.centre_id) for a in db.scalars(sa.select(Account))}
+    notices = count(db, Notice)
+    ward = demo.load(db, scale="small", seed=8, now=DEFAULT_NOW, password_hash=DEMO_HASH, alongside="w")
+    db.flush()
+    after = {a.login: (a.id, a.password_hash, a.facility_id, a.centre_id) for a in db.scalars(sa.select(Account))}
+    assert {login: after[login] for login in first} == first
+    assert ward and all(entry.login.startswith(("w-", "cw-w-")) for entry in ward)
+    # No second admin, auditor or set of notices: those are the first demo's.
+    assert {entry.role for entry in ward} == {Role.CASEWORKER, Role.FACILITY}
+    assert count(db, Notice) == notices
+    assert count(db, Centre, Centre.code.startswith("w-")) == 3
+    assert count(db, Facility, Facility.code.startswith("W-")) == 6
+    # Every caseworker of the second demo is enrolled with the secret printed for it.
+    for entry in ward:
+        account = db.scalar(sa.select(Account).where(Account.login == entry.login))
+        if entry.role == Role.CASEWORKER:
+            assert entry.totp_secret and account.totp_secret == entry.totp_secret and account.totp_enrolled_at
+        else:
+            assert entry.totp_secret is None and account.totp_secret is None
+    assert demo.ALONGSIDE_CASEWORKERS_PER_CENTRE == count(db, Account, Account.login.startswith("cw-w-setagaya-"))
+    lines = demo.describe_every_login(ward).splitlines()
+    assert len(lines) == len(ward) and lines[0].split("\t")[1] == ward[0].login
+
+
+def test_a_second_demo_with_the_same_prefix_or_a_bad_one_is_refused(db, logins):
+    demo.load(db, scale="small", now=DEFAULT_NOW, password_hash=DEMO_HASH, alongside="w")
+    before = count(db, Child), count(db, Account)
+    with pytest.raises(demo.DemoDataRefused, match="already loaded"):
+        demo.load(db, scale="small", now=DEFAULT_NOW, password_hash=DEMO_HASH, alongside="w")
+    with pytest.raises(demo.DemoDataRefused, match="lower-case"):
+        demo.load(db, scale="small", now=DEFAULT_NOW, password_hash=DEMO_HASH, alongside="W-1;")
+    assert (count(db, Child), count(db, Account)) == before
