@@ -23,17 +23,18 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from webapp import demo_names as names
 from webapp.accounts.models import Account
 from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
 from webapp.clock import JST
-from webapp import demo_alerts, demo_attendance
-from webapp.demo_bulk import IdAllocator
-from webapp.demo_reports import ReportGenerator, months_back
-from webapp import demo_notices
-from webapp import demo_urgent
+from webapp.demo import alerts as demo_alerts
+from webapp.demo import attendance as demo_attendance
+from webapp.demo import names
+from webapp.demo import notices as demo_notices
+from webapp.demo import urgent as demo_urgent
+from webapp.demo.bulk import IdAllocator
+from webapp.demo.reports import ReportGenerator, months_back
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
 
 # One password for every demo account (printed by describe_logins). Hashed once
