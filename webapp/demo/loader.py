@@ -28,11 +28,11 @@ from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
 from webapp.clock import JST
-from webapp.demo import alerts as demo_alerts
-from webapp.demo import attendance as demo_attendance
-from webapp.demo import names
-from webapp.demo import notices as demo_notices
-from webapp.demo import urgent as demo_urgent
+import webapp.demo.alerts as demo_alerts
+import webapp.demo.attendance as demo_attendance
+import webapp.demo.names as names
+import webapp.demo.notices as demo_notices
+import webapp.demo.urgent as demo_urgent
 from webapp.demo.bulk import IdAllocator
 from webapp.demo.reports import ReportGenerator, months_back
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType

@@ -18,7 +18,7 @@ import datetime as dt
 import random
 
 from webapp.clock import JST
-from webapp.demo import names
+import webapp.demo.names as names
 from webapp.demo.bulk import IdAllocator
 from webapp.organisations.models import FacilityType
 from webapp.reports.models import (
