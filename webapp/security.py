@@ -14,15 +14,18 @@ from pyramid.security import Allowed, Denied
 from pyramid.tweens import EXCVIEW
 
 from webapp.accounts.second_factor import SecondFactorService, required_roles
-from webapp.accounts.services import AuthenticationService, LoginPolicy, PasswordService, SessionService
+from webapp.accounts.services import (
+    SESSION_COOKIE,
+    AuthenticationService,
+    LoginPolicy,
+    PasswordService,
+    SessionService,
+)
 from webapp.accounts.throttle import AddressThrottle
 from webapp.audit.events import AuthEventType, FailureReason, record_after_request
 from webapp.authz import Permission, Role, role_has
 from webapp.csrf import NEW_SESSION_TOKEN, SessionBoundCSRFStoragePolicy, origin_checked_view, trusted_origins
 from webapp.settings import as_bool
-
-SESSION_COOKIE = "mimamori_session"
-
 
 class MimamoriSecurityPolicy:
     def __init__(self, secure_cookies: bool, absolute: dt.timedelta):

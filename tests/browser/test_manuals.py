@@ -7,7 +7,7 @@ import re
 import pytest
 
 from webapp.manuals import build, media, video
-from webapp.manuals.walkthrough import flow_by_slug
+from webapp.manuals.flows import flow_by_slug
 
 
 @pytest.mark.req("F-HELP")

@@ -12,7 +12,8 @@ import pytest
 
 from tests.browser.axe import axe_source, unlabelled_fields, violations
 from webapp.manuals.browser import new_context
-from webapp.manuals.walkthrough import ROLES, all_flows, flow_by_slug, run_flow
+from webapp.manuals.flows import all_flows, flow_by_slug
+from webapp.manuals.walkthrough import ROLES, run_flow
 
 # Counts pointer events from the first paint on; a keyboard-only flow must end with zero.
 COUNT_POINTER = """window.__pointer = 0;

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from webapp.manuals import media
-from webapp.manuals.walkthrough import ROLES, flows_for
+from webapp.manuals.flows import flows_for
+from webapp.manuals.walkthrough import ROLES
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.unit.test_timeline_sources import correct, entry
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.attendance.models import AbsenceReason
 from webapp.audit.models import AuditRecord
 from webapp.reports.models import ReportAction, ReportEvent

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.closed_days import Calendar, Closure, FixedHolidays, InMemoryFacilityDays, JapaneseHolidays
 from webapp.timeline.items import Window
 from webapp.timeline.month_grid import CellStatus, DayEntry, build_month

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from webob.multidict import MultiDict
 
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.attendance.forms import validate_day
 from webapp.attendance.models import AbsenceReason, AttendanceEntry, AttendanceEntryVersion
 from webapp.attendance.services import AttendanceService, DayNotOpen, EntryConflict, RowInput

@@ -14,8 +14,9 @@ from tests.factories import TEST_PASSWORDS
 from webapp import demo
 from webapp.accounts.models import Account
 from webapp.authz import Role
-from webapp.children.models import Child
-from webapp.demo_reports import expected_days
+from webapp.children.models import Child, Grade
+from webapp.demo import loader
+from webapp.demo.reports import expected_days
 from webapp.notices.models import Notice
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
 from webapp.reports.forms import form_values_from_version, validate_report
@@ -94,7 +95,7 @@ def test_describe_logins_names_every_role_and_the_password(logins):
 
 def test_grades_match_the_type_of_facility(db, logins):
     for child in db.scalars(sa.select(Child)):
-        assert child.grade in demo.GRADES[child.facility.facility_type], (child.facility.name, child.grade)
+        assert child.grade in loader.GRADES[child.facility.facility_type], (child.facility.name, child.grade)
 
 
 def test_names_have_kana_and_include_rare_kanji(db, logins):
@@ -258,7 +259,7 @@ def test_the_command_loads_once_and_then_refuses(tmp_path, capsys):
 
 def test_copy_path_stores_the_same_values(db, monkeypatch):
     # On PostgreSQL the big tables go in with COPY; force it for the small scale.
-    from webapp import demo_bulk
+    from webapp.demo import bulk as demo_bulk
 
     monkeypatch.setattr(demo_bulk, "COPY_THRESHOLD", 1)
     demo.load(db, scale="small", seed=7, now=DEFAULT_NOW, password_hash=DEMO_HASH)
@@ -266,13 +267,13 @@ def test_copy_path_stores_the_same_values(db, monkeypatch):
     assert count(db, Child) == 40
     assert set(db.scalars(sa.select(MonthlyReport.status))) == set(ReportStatus)
     grades = set(db.scalars(sa.select(Child.grade)))
-    assert grades and all(isinstance(g, demo.Grade) for g in grades)
+    assert grades and all(isinstance(g, Grade) for g in grades)
     assert count(db, ReportEvent, ReportEvent.report_id.is_(None)) == 0
 
 
 def test_bulk_insert_applies_python_side_defaults(db, monkeypatch):
     # COPY (PostgreSQL) bypasses SQLAlchemy: the defaults must still be filled in.
-    from webapp import demo_bulk
+    from webapp.demo import bulk as demo_bulk
 
     monkeypatch.setattr(demo_bulk, "COPY_THRESHOLD", 1)
     ids = demo_bulk.IdAllocator(db)

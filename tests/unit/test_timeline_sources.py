@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.attendance.models import AbsenceReason, AttendanceEntry, AttendanceEntryVersion
 from webapp.children.scope import Scope
 from webapp.clock import JST

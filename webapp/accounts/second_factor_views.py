@@ -9,12 +9,11 @@ from pyramid.view import view_config
 
 from webapp.accounts.models import Account
 from webapp.accounts.second_factor import Outcome, SecondFactorService, grouped, qr_data_uri
-from webapp.accounts.services import AuthenticationService
+from webapp.accounts.services import SESSION_COOKIE, AuthenticationService
 from webapp.authz import Permission
 from webapp.forms import FormErrors, query_text
 from webapp.i18n import _
 from webapp.redirects import safe_redirect_target
-from webapp.security import SESSION_COOKIE
 
 
 # --- Login, step two ----------------------------------------------------------------

@@ -155,6 +155,11 @@ class AuthenticationService:
         account.must_change_password = must_change
 
 
+# The cookie that carries the session token (and a pending second-factor login). Defined here,
+# with the sessions it names, so account views need not import the security policy above them.
+SESSION_COOKIE = "mimamori_session"
+
+
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

@@ -4,9 +4,9 @@
 dates and enums; ``sweep`` runs them over the attendance entries for the job
 ``alerts.sweep`` (``mimamori jobs run``) and raises alerts; ``services`` and
 ``views`` are the caseworker's list, alert page, acknowledge and resolve. This
-area sits above ``reports`` and uses ``closed_days``. Nothing is imported here
-at module level: ``webapp.attendance`` imports ``streaks`` and must not pull
-the rest of the area in.
+area sits above ``attendance`` (whose entries it counts; the status enum is
+``webapp.attendance.status``) and uses ``closed_days``. Nothing is imported
+here at module level, so importing ``streaks`` does not pull the rest of the area in.
 """
 
 

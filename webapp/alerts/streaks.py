@@ -42,15 +42,10 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from webapp.attendance.status import Attendance
+
 # Open days at the end that may lack an entry while the streak still counts as current.
 UNRECORDED_GRACE = 5
-
-
-class Attendance(enum.StrEnum):
-    PRESENT = "present"  # 出席
-    ABSENT = "absent"  # 欠席
-    LATE = "late"  # 遅刻
-    LEFT_EARLY = "left_early"  # 早退
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 
-from webapp.alerts.streaks import Attendance
 from webapp.attendance.models import NOTE_MAX, AbsenceReason
 from webapp.attendance.services import RowInput
+from webapp.attendance.status import Attendance
 from webapp.children.models import Grade
 from webapp.forms import FormErrors, clean_choice, clean_text
 from webapp.i18n import _

@@ -14,7 +14,7 @@ import enum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.db import Base, Model, UTCDateTime, enum_column, utcnow
 
 ATTENDANCE_LABELS = {

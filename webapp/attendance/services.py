@@ -27,8 +27,8 @@ import zope.sqlalchemy
 from sqlalchemy.orm import attributes, selectinload
 
 from webapp.accounts.models import Account
-from webapp.alerts.streaks import Attendance
 from webapp.attendance.models import AbsenceReason, AttendanceEntry, AttendanceEntryVersion
+from webapp.attendance.status import Attendance
 from webapp.audit.recorder import Actor, append_records
 from webapp.authz import Role
 from webapp.children.models import Child, Grade

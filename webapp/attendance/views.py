@@ -13,7 +13,6 @@ import datetime as dt
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from webapp.alerts.streaks import Attendance
 from webapp.attendance.forms import day_filter, field, raw_rows, rows_from_entries, validate_day
 from webapp.attendance.models import ATTENDANCE_LABELS, NOTE_MAX, AbsenceReason
 from webapp.attendance.services import (
@@ -23,6 +22,7 @@ from webapp.attendance.services import (
     DayNotOpen,
     EntryConflict,
 )
+from webapp.attendance.status import Attendance
 from webapp.audit.recorder import actor_for_request
 from webapp.audit.view_records import record_views
 from webapp.authz import Permission, Role

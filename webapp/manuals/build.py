@@ -20,7 +20,8 @@ import sys
 import time
 
 from webapp.manuals import media
-from webapp.manuals.walkthrough import ROLES, flows_for, run_flow
+from webapp.manuals.flows import flows_for
+from webapp.manuals.walkthrough import ROLES, run_flow
 
 PDF_LOGIN = "auditor"  # any account may read every manual; the auditor changes nothing
 PDF_FOOTER = ('<div style="font-size:9px;width:100%;text-align:center;color:#555">'

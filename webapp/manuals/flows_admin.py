@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from webapp.manuals.flows_centre import click_and_wait
-from webapp.manuals.flows_facility import login_steps, notice
+from webapp.manuals.flow_steps import click_and_wait, login_steps, notice
 from webapp.manuals.walkthrough import Flow, Step
 
 ADMIN = "admin"

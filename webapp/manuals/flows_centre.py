@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from webapp.manuals.flows_facility import login_steps, notice
+from webapp.manuals.flow_steps import click_and_wait, login_steps, notice
 from webapp.manuals.walkthrough import Flow, Step
 
 LOGIN = "cw-setagaya-1"
-
-
-def click_and_wait(page, locator) -> None:
-    with page.expect_navigation():
-        locator.click()
-    page.wait_for_load_state()
 
 
 def menu(name: str):

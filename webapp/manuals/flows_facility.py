@@ -5,49 +5,16 @@ from __future__ import annotations
 
 import re
 
+from webapp.manuals.flow_steps import login_steps, notice
 from webapp.manuals.keys import button, field, focused, from_top, link, press_and_wait, replace_text, tab_to
 from webapp.manuals.walkthrough import Flow, Step
 
 LOGIN = "es001"
 
 
-def login_steps(login: str, home_caption: str, *, keyboard: bool = True) -> tuple[Step, Step]:
-    """Two steps every flow starts with: type the login, then the home page it leads to."""
-
-    def type_login(page, run):
-        page.goto(run.base_url + "/login")
-        if keyboard:
-            from_top(page)
-            tab_to(page, field("login"))
-            page.keyboard.type(login)
-            page.keyboard.press("Tab")
-            assert focused(page)["id"] == "password"
-            page.keyboard.type(run.password)
-        else:
-            page.locator("#login").fill(login)
-            page.locator("#password").fill(run.password)
-
-    def submit(page, run):
-        if keyboard:
-            press_and_wait(page, "Enter")
-        else:
-            with page.expect_navigation():
-                page.get_by_role("button", name="ログイン").click()
-        assert "/login" not in page.url, page.locator("main").inner_text()
-
-    return (
-        Step("login", f"ログイン画面でログインID（{login}）とパスワードを入力します。", type_login),
-        Step("home", home_caption, submit),
-    )
-
-
 # What the facility's home (今日やること, webapp/today) shows; every facility flow starts there.
 HOME_CAPTION = ("ログインすると「今日やること」が開きます。今日の出欠、差し戻された報告、未提出の月次報告、"
                 "未読の連絡帳とお知らせが件数つきで並び、それぞれのリンクから作業を始められます。上のメニューから各画面にも移れます。")
-
-
-def notice(page) -> str:
-    return page.locator(".notice").inner_text()
 
 
 # --- daily attendance -------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from pyramid.view import view_config
 
 from webapp.authz import Permission
 from webapp.manuals import media
-from webapp.manuals.walkthrough import ROLES, flows_for
+from webapp.manuals.flows import flows_for
+from webapp.manuals.walkthrough import ROLES
 
 
 @view_config(route_name="help.manual", permission=Permission.ACCOUNT_SELF, request_method="GET",

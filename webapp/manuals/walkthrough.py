@@ -62,20 +62,3 @@ def run_flow(flow: Flow, page, base_url: str, after_step: StepHook | None = None
         if after_step:
             after_step(flow, index, step, page)
     return run
-
-
-def all_flows() -> tuple[Flow, ...]:
-    from webapp.manuals import flows_admin, flows_centre, flows_facility
-
-    return flows_facility.FLOWS + flows_centre.FLOWS + flows_admin.FLOWS
-
-
-def flows_for(role: str) -> tuple[Flow, ...]:
-    return tuple(flow for flow in all_flows() if flow.role == role)
-
-
-def flow_by_slug(slug: str) -> Flow:
-    for flow in all_flows():
-        if flow.slug == slug:
-            return flow
-    raise KeyError(slug)

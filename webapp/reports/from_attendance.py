@@ -46,7 +46,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.reports import periods
 
 # webapp.attendance.models.AbsenceReason values -> report fields.

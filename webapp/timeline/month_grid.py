@@ -13,7 +13,7 @@ import enum
 from collections import Counter
 from collections.abc import Callable, Mapping
 
-from webapp.alerts.streaks import Attendance
+from webapp.attendance.status import Attendance
 from webapp.i18n import _
 from webapp.timeline.items import Window
 

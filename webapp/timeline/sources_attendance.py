@@ -17,7 +17,6 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from webapp.alerts.streaks import Attendance
 from webapp.attendance.models import (
     ABSENCE_REASON_LABELS,
     ATTENDANCE_LABELS,
@@ -25,6 +24,7 @@ from webapp.attendance.models import (
     AttendanceEntry,
     AttendanceEntryVersion,
 )
+from webapp.attendance.status import Attendance
 from webapp.i18n import _
 from webapp.timeline.items import Kind, TimelineItem, Window, day_start
 from webapp.timeline.month_grid import DayEntry

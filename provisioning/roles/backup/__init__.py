@@ -26,12 +26,13 @@ from pyinfra.facts.server import Command
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets, topology
+from roles import db
+from roles.wal_archive import STANZA
 
 HERE = Path(__file__).parent
 T = HERE / "templates"
 SCRIPTS = HERE.parents[2] / "backup"
 
-STANZA = "mimamori"
 GENERATIONS = 10
 REPO_PATH = "/var/lib/pgbackrest"
 TLS_DIR = "/etc/pgbackrest/tls"
@@ -40,13 +41,6 @@ RESTIC_ROOT = "/var/lib/mimamori-restic"
 RESTIC_PORT = 8443
 PGBACKREST_PORT = 8432
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
-# What Patroni's PostgreSQL runs for every finished WAL segment (roles/db adds it
-# to the parameters whenever the inventory has a backup host). Asynchronous:
-# the segment is queued in the spool and pushed in batches.
-ARCHIVE_COMMAND = f"pgbackrest --stanza={STANZA} archive-push %p"
-# A segment is archived at least this often (seconds) while there are writes:
-# the most data a lost cluster plus a lost standby could cost (RPO, runbooks/backup.md).
-ARCHIVE_TIMEOUT = 60
 # Files restic keeps (the database is pgBackRest's): configuration, secrets,
 # certificates and keys of every host.
 FILE_PATHS = ["/etc", "/var/lib/mimamori"]  # the second: app state and access-log archives
@@ -115,8 +109,6 @@ def _server_unit(user: str, why: str, conf_changed) -> None:
 @deploy("pgBackRest on a database node")
 def database_node():
     """Client configuration and the TLS server the repository host backs up through."""
-    from roles import db
-
     env, d = host.data.env, host.data
     apt.packages(name="Install pgBackRest", packages=["pgbackrest"])
     for path in ("/var/spool/pgbackrest", "/var/log/pgbackrest"):
@@ -184,8 +176,6 @@ def repository():
 
 
 def _data_dir() -> str:
-    from roles import db
-
     return db.DATA_DIR
 
 

@@ -28,7 +28,7 @@ from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets, topology
 from lib import wheels as wheelhouses
-from roles import backup, etcd
+from roles import etcd, wal_archive
 
 HERE = Path(__file__).parent
 VERSION = "15"
@@ -149,8 +149,8 @@ def configure():
         app_addresses=topology.addresses("app"),
         extra_clients=d.get("db_extra_clients", []),
         db_name=d.db_name, app_role=APP_ROLE, migrate_role=MIGRATE_ROLE,
-        archive_command=backup.ARCHIVE_COMMAND if topology.names("backup") else None,
-        archive_timeout=d.get("backup_archive_timeout", backup.ARCHIVE_TIMEOUT),
+        archive_command=wal_archive.ARCHIVE_COMMAND if topology.names("backup") else None,
+        archive_timeout=d.get("backup_archive_timeout", wal_archive.ARCHIVE_TIMEOUT),
     )
     unit = files.template(
         name="Install the Patroni service",

@@ -17,9 +17,9 @@ import calendar
 import datetime as dt
 import random
 
-from webapp import demo_names as names
 from webapp.clock import JST
-from webapp.demo_bulk import IdAllocator
+import webapp.demo.names as names
+from webapp.demo.bulk import IdAllocator
 from webapp.organisations.models import FacilityType
 from webapp.reports.models import (
     ABSENCE_REASONS,

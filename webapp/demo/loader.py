@@ -24,18 +24,19 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from webapp import demo_names as names
 from webapp.accounts.models import Account
 from webapp.accounts.second_factor import new_secret
 from webapp.accounts.services import PasswordService
 from webapp.authz import Role
 from webapp.children.models import Child, Grade
 from webapp.clock import JST
-from webapp import demo_alerts, demo_attendance
-from webapp.demo_bulk import IdAllocator
-from webapp.demo_reports import ReportGenerator, months_back
-from webapp import demo_notices
-from webapp import demo_urgent
+import webapp.demo.alerts as demo_alerts
+import webapp.demo.attendance as demo_attendance
+import webapp.demo.names as names
+import webapp.demo.notices as demo_notices
+import webapp.demo.urgent as demo_urgent
+from webapp.demo.bulk import IdAllocator
+from webapp.demo.reports import ReportGenerator, months_back
 from webapp.organisations.models import Centre, CentreKind, Facility, FacilityType
 
 # One password for every demo account (printed by describe_logins). Hashed once
