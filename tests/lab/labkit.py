@@ -18,7 +18,8 @@ import loopcheck
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "ci" / "lab" / "lab"
-SECRETS = REPO / "provisioning" / "secrets" / "lab"
+# Where provisioning keeps the lab's secrets: the same override lib/secrets.py reads.
+SECRETS = Path(os.environ.get("MIMAMORI_SECRETS_DIR", REPO / "provisioning" / "secrets")) / "lab"
 SITE = "www.mimamori.lab"
 BASE = f"https://{SITE}"
 VIP = "10.77.0.10"
