@@ -23,11 +23,11 @@ DB_NODES = {"db1": "10.77.0.31", "db2": "10.77.0.32"}
 TABLE = "ha_drill"
 
 WRITER = r'''
-import sys, time, urllib.parse
+import os, sys, time, urllib.parse
 import psycopg
 drill, seconds, first = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-url = next(l.split("=", 1)[1] for l in open("/etc/mimamori/secrets.env")
-           if l.startswith("MIMAMORI_DATABASE_URL="))
+# From /etc/mimamori/secrets.env, sourced by the shell that started this.
+url = os.environ["MIMAMORI_DATABASE_URL"]
 password = urllib.parse.unquote(urllib.parse.urlsplit(url).password)
 # tcp_user_timeout and keepalives: a commit sent to a host that just died
 # fails in seconds instead of waiting for the kernel's TCP timeout.
@@ -81,7 +81,8 @@ class Writer:
     def _run(self):
         self._proc = proc = subprocess.Popen(
             ["bash", str(LAB), "ssh", "app1",
-             f"/opt/mimamori/current/venv/bin/python - {self.drill} {self.seconds} {self.first_id}"],
+             "set -a; . /etc/mimamori/secrets.env; set +a; exec"
+             f" /opt/mimamori/current/venv/bin/python - {self.drill} {self.seconds} {self.first_id}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             # Its own process group: stop() ends the ssh under `lab ssh` too
             # (terminating bash alone left ssh, and the writer, running).
