@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 import labkit
+import runbookkit
 from labkit import LAB, on
 
 DB_NODES = {"db1": "10.77.0.31", "db2": "10.77.0.32"}
@@ -244,7 +245,8 @@ def switchover() -> Drill:
     d = Drill("switchover", lead)
     with Writer(d.name, 25, _ids()) as w:
         time.sleep(5)
-        on(lead, f"patronictl switchover --leader {lead} --candidate {other(lead)} --force")
+        # runbooks/database-ha.md "Planned switchover", as written.
+        runbookkit.run("ha.switchover", timeout=120, leader=lead, replica=other(lead))
     d.writes = w.result
     return _finish(d)
 
@@ -256,7 +258,8 @@ def patroni_stop() -> Drill:
         time.sleep(5)
         on(lead, "systemctl stop patroni")
         time.sleep(10)
-        on(lead, "systemctl start patroni")
+        # runbooks/database-ha.md "Failover (automatic)": the old leader back.
+        runbookkit.run("ha.rejoin-old-leader", timeout=120, old_leader=lead)
     d.writes = w.result
     return _finish(d)
 
