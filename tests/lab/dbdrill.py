@@ -17,17 +17,18 @@ import time
 from dataclasses import dataclass, field
 
 import labkit
+import runbookkit
 from labkit import LAB, on
 
 DB_NODES = {"db1": "10.77.0.31", "db2": "10.77.0.32"}
 TABLE = "ha_drill"
 
 WRITER = r'''
-import sys, time, urllib.parse
+import os, sys, time, urllib.parse
 import psycopg
 drill, seconds, first = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-url = next(l.split("=", 1)[1] for l in open("/etc/mimamori/secrets.env")
-           if l.startswith("MIMAMORI_DATABASE_URL="))
+# From /etc/mimamori/secrets.env, sourced by the shell that started this.
+url = os.environ["MIMAMORI_DATABASE_URL"]
 password = urllib.parse.unquote(urllib.parse.urlsplit(url).password)
 # tcp_user_timeout and keepalives: a commit sent to a host that just died
 # fails in seconds instead of waiting for the kernel's TCP timeout.
@@ -81,7 +82,8 @@ class Writer:
     def _run(self):
         self._proc = proc = subprocess.Popen(
             ["bash", str(LAB), "ssh", "app1",
-             f"/opt/mimamori/current/venv/bin/python - {self.drill} {self.seconds} {self.first_id}"],
+             "set -a; . /etc/mimamori/secrets.env; set +a; exec"
+             f" /opt/mimamori/current/venv/bin/python - {self.drill} {self.seconds} {self.first_id}"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             # Its own process group: stop() ends the ssh under `lab ssh` too
             # (terminating bash alone left ssh, and the writer, running).
@@ -243,7 +245,8 @@ def switchover() -> Drill:
     d = Drill("switchover", lead)
     with Writer(d.name, 25, _ids()) as w:
         time.sleep(5)
-        on(lead, f"patronictl switchover --leader {lead} --candidate {other(lead)} --force")
+        # runbooks/database-ha.md "Planned switchover", as written.
+        runbookkit.run("ha.switchover", timeout=120, leader=lead, replica=other(lead))
     d.writes = w.result
     return _finish(d)
 
@@ -255,7 +258,8 @@ def patroni_stop() -> Drill:
         time.sleep(5)
         on(lead, "systemctl stop patroni")
         time.sleep(10)
-        on(lead, "systemctl start patroni")
+        # runbooks/database-ha.md "Failover (automatic)": the old leader back.
+        runbookkit.run("ha.rejoin-old-leader", timeout=120, old_leader=lead)
     d.writes = w.result
     return _finish(d)
 

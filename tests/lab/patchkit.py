@@ -17,11 +17,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import runbookkit
 from labkit import REPO, on
 
 PROBE = "mimamori-patch-probe"
 REPO_DIR = "/srv/mimamori-patch-repo"
 HOSTS = ("lb1", "lb2", "app1", "app2", "db1", "db2", "mon1", "backup1")
+# The runbook's <env> in the drills: the lab without its emulated-CPU VM.
+LAB_ENV = "lab --limit " + ",".join(HOSTS)
 SERVICE = f"""[Unit]
 Description=Rolling patch probe (lab only)
 [Service]
@@ -111,8 +114,12 @@ def _timed(argv: list[str], timeout: float, cwd: Path | None = None) -> tuple[in
     return p.returncode, p.stdout + p.stderr, time.monotonic() - t0
 
 
-def run(script: str, *args: str, timeout: float = 1800) -> tuple[int, str, float]:
-    return _timed(["bash", str(REPO / "ci" / script), *args], timeout)
+def run_runbook(block_id: str, env: str, cwd: Path = REPO, timeout: float = 1800
+                ) -> tuple[int, str, float]:
+    """A runbooks/patching.md command block, as written, on this machine from
+    ``cwd`` (the repository, or a throwaway worktree of it): exit code, output, seconds."""
+    _, script = runbookkit.block(block_id).filled({"env": env})
+    return _timed(["bash", "-c", script], timeout, cwd=cwd)
 
 
 def run_orchestrator(*args: str, timeout: float = 1800) -> tuple[int, str, float]:

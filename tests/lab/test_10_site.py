@@ -5,6 +5,7 @@ internals the deploy sets up (internal TLS to the database, unprivileged app).""
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -12,6 +13,9 @@ import pytest
 import dbdrill
 import labkit
 from labkit import BASE, SITE, VIP, on
+
+sys.path.insert(0, str(labkit.REPO / "provisioning"))
+from lib import envfile  # noqa: E402
 
 req = pytest.mark.req
 
@@ -181,3 +185,40 @@ def test_app_sees_the_client_address_and_https_through_the_load_balancer(acme_ca
                             f"grep -c '\"client_address\": \"{labkit.WARD_ADDRESS}\"' || true").strip()
                      or 0) for app in ("app1", "app2"))
     assert logged >= 1
+
+
+def test_systemd_and_a_shell_read_the_secrets_file_alike():
+    """secrets.env is both mimamori.service's EnvironmentFile= and what the
+    `mimamori` command sources: the service's own environment (as systemd
+    read the file) equals the shell's, the URL's `&` included."""
+    pid = on("app1", "systemctl show -p MainPID --value mimamori.service").strip()
+    by_systemd = on("app1", f"tr '\\0' '\\n' < /proc/{pid}/environ | grep ^MIMAMORI_ | sort")
+    by_shell = on("app1", "env -i sh -c 'set -a; . /etc/mimamori/secrets.env; env' | grep ^MIMAMORI_ | sort")
+    assert "&target_session_attrs=read-write" in by_shell
+    assert by_systemd == by_shell
+
+
+def test_awkward_values_read_alike_by_systemd_and_a_shell():
+    """Values with & $ ' " ` \\ and spaces, written by provisioning/lib/envfile.py,
+    come back unchanged from systemd's EnvironmentFile= and from `.` in sh."""
+    value = "a&b $HOME ${X} 'single' \"double\" back\\slash `id` $(id) ; # end "
+    text = envfile.render({"AWKWARD": value})
+    path = "/tmp/envfile-check.env"
+    subprocess.run(["bash", str(labkit.LAB), "ssh", "app1", f"cat > {path}"], input=text, text=True,
+                   check=True, timeout=60)
+    try:
+        by_systemd = on("app1", f"systemd-run --quiet --wait --pipe --collect -p EnvironmentFile={path}"
+                                " /usr/bin/printenv AWKWARD")
+        by_shell = on("app1", f"env -i sh -c 'set -a; . {path}; printenv AWKWARD'")
+    finally:
+        on("app1", f"rm -f {path}", check=False)
+    assert by_systemd == by_shell == value + "\n"
+
+
+def test_the_mimamori_command_runs_the_release_with_its_configuration_and_secrets():
+    """What runbooks call (runbooks/backup.md): `mimamori audit verify` as root
+    on an app node, against the live database; anyone else is told to use root."""
+    assert "audit chain OK:" in on("app1", "mimamori audit verify")
+    assert on("app2", "mimamori jobs status >/dev/null; echo rc=$?").strip() == "rc=0"
+    refused = on("app1", "runuser -u nobody -- /usr/local/bin/mimamori audit verify 2>&1; echo rc=$?")
+    assert "run it as root" in refused and refused.strip().endswith("rc=1"), refused

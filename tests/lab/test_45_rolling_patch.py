@@ -65,7 +65,8 @@ def test_rolling_patch_of_every_host_fails_no_request_and_loses_no_write(acme_ca
     pids = {h: patchkit.probe_pid(h) for h in patchkit.HOSTS}
     with RequestLoop(acme_ca, "/healthz", timeout=CLIENT_TIMEOUT_S, max_seconds=1500) as loop, \
             dbdrill.Writer("rolling-patch", 1200, dbdrill._ids()) as writer:
-        rc, out, seconds = patchkit.run("patch", "lab", "--limit", ",".join(patchkit.HOSTS))
+        # runbooks/patching.md "Monthly patch procedure" step 1, as written.
+        rc, out, seconds = patchkit.run_runbook("patch.rolling", patchkit.LAB_ENV)
         writer.stop()
     writer_result = writer.result
     print(out[-3000:])
@@ -93,7 +94,7 @@ def test_rolling_patch_of_every_host_fails_no_request_and_loses_no_write(acme_ca
 def test_a_failing_host_stops_the_run_and_later_hosts_stay_untouched():
     patchkit.install_v1()
     patchkit.break_on("app2")
-    rc, out, _ = patchkit.run("patch", "lab", "--limit", ",".join(patchkit.HOSTS))
+    rc, out, _ = patchkit.run_runbook("patch.rolling", patchkit.LAB_ENV)
     assert rc != 0 and "STOPPED at app2" in out, out[-3000:]
     record = patchkit.last_record("patch")
     assert record["failed"] == "app2"
@@ -130,12 +131,11 @@ def test_app_upgrade_to_a_new_release_fails_no_request_and_loses_no_write(acme_c
         release_before = on("app1", "readlink /opt/mimamori/current").strip()
         with RequestLoop(acme_ca, "/healthz", timeout=CLIENT_TIMEOUT_S, max_seconds=1500) as loop, \
                 dbdrill.Writer("app-upgrade", 900, dbdrill._ids()) as writer:
-            p = subprocess.run(["bash", str(tree / "ci" / "upgrade-app"), "lab"],
-                               capture_output=True, text=True, timeout=1800)
+            # runbooks/patching.md "Application upgrade", as written, from the new tree.
+            rc, out, _ = patchkit.run_runbook("patch.upgrade-app", "lab", cwd=tree)
             writer.stop()
         writer_result = writer.result
-        problems = [f"ci/upgrade-app exited {p.returncode}: {(p.stdout + p.stderr)[-3000:]}"
-                    ] if p.returncode else []
+        problems = [f"ci/upgrade-app exited {rc}: {out[-3000:]}"] if rc else []
         problems += [f"{h} still runs the old release" for h in ("app1", "app2")
                      if on(h, "readlink /opt/mimamori/current").strip() == release_before]
         check_no_loss("app-upgrade", loop.result, writer_result, also=problems)
@@ -143,5 +143,5 @@ def test_app_upgrade_to_a_new_release_fails_no_request_and_loses_no_write(acme_c
         subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(tree)],
                        capture_output=True)
         # Back to the checked-out release, the same way.
-        rc, out, _ = patchkit.run("upgrade-app", "lab")
+        rc, out, _ = patchkit.run_runbook("patch.upgrade-app", "lab")
         assert rc == 0, out[-3000:]

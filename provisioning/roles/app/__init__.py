@@ -16,7 +16,7 @@ from pyinfra.api import deploy
 from pyinfra.facts.files import File
 from pyinfra.operations import apt, files, server, systemd
 
-from lib import secrets, topology, wheels
+from lib import envfile, secrets, topology, wheels
 from roles import db
 
 HERE = Path(__file__).parent
@@ -104,23 +104,33 @@ def configure():
         threads=host.data.app_threads,
         site_name=host.data.site_name,
     )
-    # Secrets go to an EnvironmentFile only root reads; systemd hands them to the process.
+    # Secrets go to an EnvironmentFile only root reads; systemd hands them to the
+    # process, and the `mimamori` command sources it in a shell: envfile writes
+    # values both read alike (the URL holds `&`).
     env_file = files.put(
         name="Install the application's secrets",
-        src=StringIO(
-            f"MIMAMORI_DATABASE_URL={database_url(env)}\n"
-            f"MIMAMORI_SESSION_SECRET={secrets.password(env, 'session-secret')}\n"
-        ),
+        src=StringIO(envfile.render({
+            "MIMAMORI_DATABASE_URL": database_url(env),
+            "MIMAMORI_SESSION_SECRET": secrets.password(env, "session-secret"),
+        })),
         dest="/etc/mimamori/secrets.env",
         mode="0600",
     )
     # Migrations run as the owner-side login (roles/db), never as the app's role.
     files.put(
         name="Install the migrations' database login",
-        src=StringIO(f"MIMAMORI_DATABASE_URL="
-                     f"{database_url(env, 'mimamori_migrate', 'db-migrate-password')}\n"),
+        src=StringIO(envfile.render({
+            "MIMAMORI_DATABASE_URL": database_url(env, "mimamori_migrate", "db-migrate-password"),
+        })),
         dest="/etc/mimamori/migrate.env",
         mode="0600",
+    )
+    # What runbooks call: `mimamori audit verify` as root on any app node.
+    files.put(
+        name="Install the mimamori command for operators",
+        src=str(HERE / "templates/mimamori-command.sh"),
+        dest="/usr/local/bin/mimamori",
+        mode="0755",
     )
     unit = files.template(
         name="Install the application service",
