@@ -4,9 +4,12 @@ Groups name roles; the group named after the environment (``lab``) carries the
 environment's data (group_data/lab.py) and holds every host.
 """
 
+import os
 from pathlib import Path
 
-_STATE = Path(__file__).resolve().parents[2] / "ci" / "lab" / "state"
+# ci/lab/lab's state (its ssh key), or LAB_STATE as ci/lab/lab itself reads it: a
+# second checkout can then deploy to a lab that another one brought up.
+_STATE = Path(os.environ.get("LAB_STATE") or Path(__file__).resolve().parents[2] / "ci" / "lab" / "state")
 
 
 def _host(name, address, **data):
