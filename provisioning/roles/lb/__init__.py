@@ -48,6 +48,8 @@ def configure():
         site_name=d.site_name,
         app_servers=list(zip(topology.names("app"), topology.addresses("app"))),
         app_port=d.app_port,
+        # Requests in flight per node: its waitress threads (roles/app); more wait in HAProxy's queue.
+        app_threads=d.app_threads,
         acme_port=d.acme_http_port,
         lb_peers=[(n, a) for n, a in zip(lb_names, lb_addresses) if n != host.name],
     )
