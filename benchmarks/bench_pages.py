@@ -1,36 +1,38 @@
-"""Benchmark (not a test): the pages that take the monthly deadline's load.
+"""Benchmark (not a test): every page of issue 19's table at ward scale, 1 and 10 years of history.
 
-Issue 2 item 13. For a fresh database (SQLite in a temporary directory, and
-PostgreSQL too when MIMAMORI_BENCH_DATABASE_URL is set) this script
+Issue 2 item 13, issue 19 items 4 and 6. For each database chosen (SQLite in a
+temporary directory; PostgreSQL from MIMAMORI_BENCH_DATABASE_URL, a throwaway
+database whose schema ``public`` is dropped) this script
 
-1. migrates it and loads the ``setagaya`` demo data (5,000 children, 500 facilities,
-   a year of reports) — the load time is printed too;
-2. starts the real application with ``mimamori serve`` (waitress) on a free
-   loopback port in a subprocess, and a trivial Pyramid "hello" application
-   (benchmarks/hello_app.py) served by waitress the same way, same thread count;
-3. logs in over HTTP as facility accounts and caseworkers and measures
-   - the facility's period page  GET  /reports/period/current
-   - report submit               POST /reports/period/<p>/children/<id>, action=submit,
-                                  each time on a fresh draft saved just before (untimed)
-   - the caseworker's matrix     GET  /centre/submissions
-   sequentially: median and p95 response time over loopback (the client's
-   wall time per request; the hello app's time is the floor of that method);
-   concurrently: requests per second with 16 client threads, each its own
-   logged-in user and keep-alive connection, as a ratio to the hello app's
-   requests per second measured the same way in the same run;
-4. counts SQL statements per request in-process: the same requests through
-   WebTest against the same database, with a ``before_cursor_execute``
-   listener on the application's engine (every statement, including session
-   lookup and the access log). Each page is counted for a small and a large
-   organisation, to show whether the count depends on the rows shown.
+1. migrates it and loads the ``setagaya`` demo (5,000 children, 500 facilities,
+   a year of reports); for each ``--years`` N > 1 it then copies that year N - 1
+   times into the years before (bench_history.extend_history);
+2. starts the real application with ``mimamori serve`` (waitress, 8 threads) in a
+   subprocess, and the trivial Pyramid "hello" application (hello_app.py) the same way;
+3. for each page — daily attendance, facility home /today, monthly report list,
+   alerts list, child timeline, submission matrix, CSV export of 3 months, access
+   log, and report submit (POST on fresh drafts saved beforehand, untimed) — measures
+   - sequentially (one logged-in user): median and p95 ms over loopback, and the
+     CPU ms per request of the app *process* (/proc/<pid>/stat, all its threads,
+     so the background access-log and view-record writers count too);
+   - 16 users at once, each logged in on its own keep-alive connection: successful
+     requests per second, its ratio to hello's in the same run, and the errors;
+4. counts SQL statements per request in-process (WebTest, a ``before_cursor_execute``
+   listener; the access-log row written synchronously so it is counted);
+5. prints the app process's memory (RSS, and USS: its private pages) after start-up
+   and after the run, and the CPU growth from the fewest to the most years.
 
-Nothing is asserted: the numbers are printed as a table. Run it with
+``--soak SECONDS`` instead runs the GET pages mixed (16 users, one page each) for
+that long and prints RSS/USS every 30 s and the growth (issue 19 item 6).
 
-    .venv/bin/python benchmarks/bench_pages.py [--seconds 5] [--samples 200]
+    .venv/bin/python benchmarks/bench_pages.py                       # everything, ~30 minutes
+    .venv/bin/python benchmarks/bench_pages.py --db sqlite --years 1 --pages export matrix --samples 20
+    .venv/bin/python benchmarks/bench_pages.py --db sqlite --years 10 --soak 600
     MIMAMORI_BENCH_DATABASE_URL=postgresql+psycopg://user@host/throwaway .venv/bin/python benchmarks/bench_pages.py
 
-The PostgreSQL database is emptied (schema ``public`` dropped) and migrated:
-give it a throwaway database.
+Nothing is asserted: the numbers are printed as tables, with the aims of issue 19
+marked (daily pages >= 5 % of hello, matrix and export >= 2 %, CPU per request at
+most +10 % from 1 to 10 years).
 """
 
 from __future__ import annotations
