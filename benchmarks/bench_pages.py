@@ -25,7 +25,7 @@ database whose schema ``public`` is dropped) this script
 ``--soak SECONDS`` instead runs the GET pages mixed (16 users, one page each) for
 that long and prints RSS/USS every 30 s and the growth (issue 19 item 6).
 
-    .venv/bin/python benchmarks/bench_pages.py                       # both databases, 1 and 10 years: 15-30 minutes each on 2 cores
+    .venv/bin/python benchmarks/bench_pages.py                       # both databases, 1 and 10 years: 15-30 min each
     .venv/bin/python benchmarks/bench_pages.py --db sqlite --years 1 --pages export matrix --samples 20
     .venv/bin/python benchmarks/bench_pages.py --db sqlite --years 10 --soak 600
     MIMAMORI_BENCH_DATABASE_URL=postgresql+psycopg://user@host/throwaway .venv/bin/python benchmarks/bench_pages.py
