@@ -26,6 +26,24 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 from bench_pages import caseworker_web, in_process_timings, organisations, prepare_database  # noqa: E402
 
 
+# The dialect's spelling of "k years earlier" for a month, a timestamp and a day, and of an insert
+# that skips rows already there (the attendance copies may meet a day the demo has).
+SHIFTS = {
+    "sqlite": {
+        "period": "date({column}, '-' || (12 * :k) || ' months')",
+        "moment": "printf('%04d', CAST(substr({column}, 1, 4) AS INTEGER) - :k) || substr({column}, 5)",
+        "day": "date({column}, '-' || (364 * :k) || ' days')",
+        "insert_ignore": "INSERT OR IGNORE INTO {table}", "ignore_tail": "",
+    },
+    "postgresql": {
+        "period": "CAST({column} - make_interval(years => :k) AS date)",
+        "moment": "{column} - make_interval(years => :k)",
+        "day": "{column} - 364 * :k",
+        "insert_ignore": "INSERT INTO {table}", "ignore_tail": " ON CONFLICT DO NOTHING",
+    },
+}
+
+
 def extend_history(url: str, years: int) -> None:
     """Copy the demo's year of reports (with versions and events) and attendance ``years - 1`` times backwards."""
     import sqlalchemy as sa
@@ -33,6 +51,7 @@ def extend_history(url: str, years: int) -> None:
     from webapp.db import create_engine
 
     engine = create_engine(url)
+    shift = SHIFTS[engine.dialect.name]
     with engine.begin() as conn:
         first = conn.execute(sa.text("SELECT min(period) FROM monthly_reports")).scalar()
         last = conn.execute(sa.text("SELECT max(period) FROM monthly_reports")).scalar()
@@ -41,39 +60,39 @@ def extend_history(url: str, years: int) -> None:
             print(f"  history already extended ({span} months)", flush=True)
             return
         for k in range(1, years):
-            shift = f"-{12 * k} months"
             conn.execute(sa.text(
                 "INSERT INTO monthly_reports (child_id, facility_id, period, status, submitted_at, acknowledged_at,"
                 " acknowledged_by_id, created_at, updated_at)"
-                " SELECT child_id, facility_id, date(period, :shift), 'acknowledged', submitted_at, submitted_at,"
+                f" SELECT child_id, facility_id, {shift['period'].format(column='period')}, 'acknowledged',"
+                " submitted_at, submitted_at,"
                 " acknowledged_by_id, created_at, updated_at FROM monthly_reports"
                 " WHERE period BETWEEN :first AND :last AND submitted_at IS NOT NULL"),
-                {"shift": shift, "first": first, "last": last})
+                {"k": k, "first": first, "last": last})
             join = ("FROM monthly_reports old JOIN monthly_reports new ON new.child_id = old.child_id"
-                    " AND new.period = date(old.period, :shift) AND old.period BETWEEN :first AND :last")
+                    f" AND new.period = {shift['period'].format(column='old.period')}"
+                    " AND old.period BETWEEN :first AND :last")
             columns = conn.execute(sa.text("SELECT * FROM monthly_report_versions LIMIT 0")).keys()
             copied = [c for c in columns if c not in ("id", "report_id")]
             conn.execute(sa.text(
                 f"INSERT INTO monthly_report_versions (report_id, {', '.join(copied)})"
                 f" SELECT new.id, {', '.join('v.' + c for c in copied)} FROM monthly_report_versions v"
                 f" JOIN ({'SELECT old.id AS old_id, new.id AS id ' + join}) new ON new.old_id = v.report_id"),
-                {"shift": shift, "first": first, "last": last})
+                {"k": k, "first": first, "last": last})
             conn.execute(sa.text(
                 "INSERT INTO report_events (report_id, action, version_number, account_id, comment, created_at)"
-                # The same moment k years earlier (the year rewritten in the stored text), so the
-                # copied events stay out of the months the timeline shows.
+                # The same moment k years earlier, so the copied events stay out of the months the timeline shows.
                 " SELECT new.id, e.action, e.version_number, e.account_id, e.comment,"
-                " printf('%04d', CAST(substr(e.created_at, 1, 4) AS INTEGER) - :years) || substr(e.created_at, 5)"
+                f" {shift['moment'].format(column='e.created_at')}"
                 f" FROM report_events e JOIN ({'SELECT old.id AS old_id, new.id AS id ' + join}) new"
                 " ON new.old_id = e.report_id"),
-                {"shift": shift, "first": first, "last": last, "years": k})
+                {"k": k, "first": first, "last": last})
             entry_columns = [c for c in conn.execute(sa.text("SELECT * FROM attendance_entries LIMIT 0")).keys()
                              if c not in ("id", "day")]
             conn.execute(sa.text(
-                f"INSERT OR IGNORE INTO attendance_entries (day, {', '.join(entry_columns)})"
-                f" SELECT date(day, :days), {', '.join(entry_columns)} FROM attendance_entries"
-                " WHERE day >= :first_day"),
-                {"days": f"-{364 * k} days", "first_day": first})
+                f"{shift['insert_ignore'].format(table='attendance_entries')} (day, {', '.join(entry_columns)})"
+                f" SELECT {shift['day'].format(column='day')}, {', '.join(entry_columns)} FROM attendance_entries"
+                f" WHERE day >= :first_day{shift['ignore_tail']}"),
+                {"k": k, "first_day": first})
         conn.exec_driver_sql("ANALYZE")
         counts = {table: conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar()
                   for table in ("monthly_reports", "monthly_report_versions", "report_events", "attendance_entries")}

@@ -53,12 +53,16 @@ def neutralise(value) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)  # written by the application, not by a user
     text = str(value)
+    if text[:1].isalnum():
+        return text  # most cells: a letter or digit first is neither blank nor a formula sign
     if text[:1] in FORMULA_TRIGGERS or _first_significant(text) in FORMULA_TRIGGERS:
         return "'" + text
     return text
 
 
 def _one_line_ending(text: str) -> str:
+    if "\r" not in text:
+        return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

@@ -10,6 +10,7 @@ aborted on any exception. Scripts use ``with transaction.manager:`` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 
 import sqlalchemy as sa
@@ -175,6 +176,19 @@ def session_for(session_factory, transaction_manager, actor=None, **session_opti
         session.info["actor"] = actor
     zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
     return session
+
+
+def read_session_factory(registry):
+    """Sessions for reading outside a request's transaction (the rows of a streamed response).
+
+    On SQLite they begin DEFERRED like a GET's: the default, IMMEDIATE, held the
+    database's only write lock for as long as a CSV export streamed, so every
+    other export, save and background write queued behind it (and some waited
+    past the busy timeout: 503).
+    """
+    factory = registry["db.session_factory"]
+    read_engine = registry.get("db.read_engine")  # SQLite only
+    return factory if read_engine is None else functools.partial(factory, bind=read_engine)
 
 
 def _request_db(request):

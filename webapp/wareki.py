@@ -13,6 +13,7 @@ English reader, and every date is already given as a Western year.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from japanera import EraDate
 from jinja2 import pass_context
@@ -28,6 +29,9 @@ def era_year(day: dt.date) -> str:
     return f"{era_date.era.kanji}{'元' if year == 1 else year}年"
 
 
+# A month's era text never changes: the export writes it on every row (a ward's 3 months are
+# thousands of rows, and asking japanera each time was a quarter of the export's CPU).
+@functools.lru_cache(maxsize=1024)
 def era_month(period: dt.date) -> str:
     """A report month in era form: 「令和8年12月」.
 

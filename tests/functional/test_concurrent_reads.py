@@ -229,6 +229,57 @@ def test_a_post_waits_for_the_write_lock_or_fails_cleanly_and_succeeds_once_it_i
     assert saved == 35
 
 
+@pytest.mark.req("F-EXPORT")
+def test_a_streamed_export_does_not_hold_the_write_lock_while_it_streams(tmp_path):
+    path = tmp_path / "export.sqlite"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    make = Factory(session)
+    centre = make.centre()
+    facility = make.facility(centre=centre)
+    for _ in range(3):
+        make.report(make.child(facility=facility), dt.date(2026, 10, 1))
+    caseworker = make.account("caseworker", centre=centre)
+    session.commit()
+    session.close()
+    engine.dispose()
+    wsgi_app = make_app(url, FixedClock(DEFAULT_NOW), **{"mimamori.sqlite_busy_timeout_ms": str(BUSY_MS)})
+    lock_taken_mid_stream = []
+
+    def try_write_lock() -> bool:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:  # "database is locked"
+            return False
+        finally:
+            conn.close()
+
+    def stream_then_try_the_lock(environ, start_response):
+        app_iter = wsgi_app(environ, start_response)
+        if environ["PATH_INFO"] != "/export/reports.csv":
+            return app_iter
+        chunks = iter(app_iter)
+        first = next(chunks)  # the rows' query has run; the stream's session is open
+        lock_taken_mid_stream.append(try_write_lock())
+        app_iter.close()
+        return [first]
+
+    app = client(stream_then_try_the_lock)
+    login(app, caseworker)
+    response = app.get("/export/reports.csv", {"from": "2026-10", "to": "2026-10"})
+    wsgi_app.registry["access_log.writer"].flush()
+    wsgi_app.registry["db.engine"].dispose()
+    assert response.body.count(b"\r\n") == 4  # the first chunk: the header and the three reports
+    # Before, the stream's own session began IMMEDIATE and held SQLite's only write lock until
+    # its last chunk: saves, the writer thread and other exports queued behind it (503 at 16 users).
+    assert lock_taken_mid_stream == [True]
+
+
 def _run_threads(target, count: int) -> list:
     errors: list = []
 

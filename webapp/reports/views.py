@@ -17,6 +17,7 @@ from webapp.authz import Permission, Role
 from webapp.children.scope import scope_for
 from webapp.closed_days import calendar_for
 from webapp.closed_days.facility_days import DbFacilityDays
+from webapp.db import read_session_factory
 from webapp.forms import FormErrors
 from webapp.i18n import _
 from webapp.mail.services import MailOutbox
@@ -400,7 +401,7 @@ def export_reports(request):
     filename = f"mimamori-reports-{periods.format_period(first)}_{periods.format_period(last)}.csv"
     # Streamed: a ward's 24 months are ~120,000 rows, written as they are read.
     return Response(
-        app_iter=export.StreamedExport(request.registry["db.session_factory"],
+        app_iter=export.StreamedExport(read_session_factory(request.registry),
                                        export.export_statement(scope, first, last)),
         content_type="text/csv",
         charset="utf-8",
