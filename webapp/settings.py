@@ -90,6 +90,15 @@ DEFAULTS: dict[str, str] = {
     "mimamori.review_concern_absent_days": "3",
     # Monthly report reminders (F-REMIND): the early one this many days before the deadline (0: none).
     "mimamori.reminder_days_before": "3",
+    # Signed checkpoints of the change-record chain (webapp.audit.anchor, S-AUDIT).
+    # Empty key or directory: none are written (development). The key file is
+    # read by the app process only (owner: the app user, mode 0400).
+    "mimamori.audit_signing_key": "",
+    "mimamori.audit_checkpoint_dir": "",
+    # Public keys by key id (<id>.pub), old ones kept after a rotation.
+    "mimamori.audit_public_key_dir": "",
+    # The job signs the head this often; verify reports a checkpoint missing after twice this.
+    "mimamori.audit_checkpoint_interval_minutes": "60",
 }
 
 # Environment variable -> setting. Anything secret should arrive this way.
