@@ -249,3 +249,28 @@ def test_the_job_is_registered_last():
 def test_a_bad_interval_setting_is_refused():
     with pytest.raises(anchor.AnchorError, match="interval"):
         AnchorSettings.from_settings({"mimamori.audit_checkpoint_interval_minutes": "0"})
+
+
+@pytest.fixture
+def settings(settings, tmp_path, keys):
+    """The suite's app settings, with checkpoints switched on."""
+    _identifier, private_path = keys()
+    return {**settings, "mimamori.audit_signing_key": str(private_path),
+            "mimamori.audit_checkpoint_dir": str(tmp_path / "export-checkpoints"),
+            "mimamori.audit_public_key_dir": str(keys.public_dir)}
+
+
+def test_a_log_export_signs_a_checkpoint_after_it_commits(app, make, chain_db, tmp_path, keys):
+    from tests.conftest import login
+
+    # The suite's requests commit only into the test's outer transaction, which
+    # another connection cannot read: the hook signs a separate committed chain.
+    app.app.registry["db.engine"] = chain_db
+    login(app, make.account("auditor"))
+    assert not (tmp_path / "export-checkpoints").exists()
+    response = app.get("/logs/changes", {"format": "csv"})
+    assert response.content_type == "text/csv"
+    (checkpoint,), unreadable = anchor.read_checkpoints(tmp_path / "export-checkpoints")
+    assert (checkpoint.reason, checkpoint.record_id, unreadable) == ("export", 5, [])
+    good, findings = anchor.verify_signatures([checkpoint], load_public_keys(keys.public_dir))
+    assert good == [checkpoint] and findings == []
