@@ -82,6 +82,15 @@ def bypass_append_only(engine):
         connection.exec_driver_sql("DROP TRIGGER audit_records_no_delete")
 
 
+def checkpoint_then_tamper(engine, signing, *statements):
+    """Sign the head, then do what only someone past the append-only triggers can."""
+    write_checkpoint(engine, signing, AT, "job")
+    bypass_append_only(engine)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.exec_driver_sql(statement)
+
+
 def recompute_from(engine, first_id):
     """Rewrite prev_hash/hash from ``first_id`` on, exactly as the recorder would."""
     with engine.begin() as connection:
@@ -119,10 +128,7 @@ def test_an_untouched_chain_verifies_against_its_checkpoint(chain_db, signing):
 
 
 def test_deleted_tail_is_named(chain_db, signing):
-    write_checkpoint(chain_db, signing, AT, "job")
-    bypass_append_only(chain_db)
-    with chain_db.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM audit_records WHERE id >= 4")
+    checkpoint_then_tamper(chain_db, signing, "DELETE FROM audit_records WHERE id >= 4")
     result = verify(chain_db, signing)
     # The shorter chain verifies by itself; only the checkpoint shows it.
     assert result.chain_problems == []
@@ -131,20 +137,14 @@ def test_deleted_tail_is_named(chain_db, signing):
 
 
 def test_a_changed_row_is_named_with_its_id(chain_db, signing):
-    write_checkpoint(chain_db, signing, AT, "job")
-    bypass_append_only(chain_db)
-    with chain_db.begin() as connection:
-        connection.exec_driver_sql("UPDATE audit_records SET actor = 'someone else' WHERE id = 2")
+    checkpoint_then_tamper(chain_db, signing, "UPDATE audit_records SET actor = 'someone else' WHERE id = 2")
     result = verify(chain_db, signing)
     assert [(p.record_id, "書き換え" in p.problem) for p in result.chain_problems] == [(2, True)]
     assert not result.ok
 
 
 def test_a_recomputed_chain_is_named_at_the_checkpoint(chain_db, signing):
-    write_checkpoint(chain_db, signing, AT, "job")
-    bypass_append_only(chain_db)
-    with chain_db.begin() as connection:
-        connection.exec_driver_sql("UPDATE audit_records SET actor = 'someone else' WHERE id = 2")
+    checkpoint_then_tamper(chain_db, signing, "UPDATE audit_records SET actor = 'someone else' WHERE id = 2")
     recompute_from(chain_db, 2)
     result = verify(chain_db, signing)
     assert result.chain_problems == []  # what the plain chain alone would have said: OK
@@ -153,11 +153,8 @@ def test_a_recomputed_chain_is_named_at_the_checkpoint(chain_db, signing):
 
 
 def test_deleting_rows_and_recomputing_then_adding_new_ones_is_named(chain_db, signing):
-    write_checkpoint(chain_db, signing, AT, "job")
-    bypass_append_only(chain_db)
-    with chain_db.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM audit_records WHERE id = 5")
-        connection.exec_driver_sql("UPDATE audit_records SET actor = 'x' WHERE id = 3")
+    checkpoint_then_tamper(chain_db, signing, "DELETE FROM audit_records WHERE id = 5",
+                           "UPDATE audit_records SET actor = 'x' WHERE id = 3")
     recompute_from(chain_db, 3)
     # New records follow the rewritten head (SQLite hands out id 5 again): the chain is whole and as long as before.
     add_centres(chain_db, 2, start=10)
@@ -179,10 +176,7 @@ def test_no_checkpoint_at_all_is_named(chain_db, signing):
 
 
 def test_a_changed_checkpoint_does_not_verify(chain_db, signing):
-    write_checkpoint(chain_db, signing, AT, "job")
-    bypass_append_only(chain_db)
-    with chain_db.begin() as connection:
-        connection.exec_driver_sql("DELETE FROM audit_records WHERE id >= 4")
+    checkpoint_then_tamper(chain_db, signing, "DELETE FROM audit_records WHERE id >= 4")
     # The intruder also lowers the checkpoint to the new head: its signature no longer matches.
     (path,) = signing.checkpoint_dir.glob("*.jsonl")
     line = json.loads(path.read_text())
