@@ -144,6 +144,9 @@ def cmd_audit_verify(args, settings):
         raise SystemExit(f"configuration error: {exc}") from None
     checkpoint_dir = pathlib.Path(args.checkpoints) if args.checkpoints else anchor.checkpoint_dir
     key_dir = pathlib.Path(args.public_keys) if args.public_keys else anchor.public_key_dir
+    for given in (args.checkpoints, args.public_keys):
+        if given and not pathlib.Path(given).is_dir():
+            raise SystemExit(f"no such directory: {given}")
     engine = create_engine(args.database_url or settings["sqlalchemy.url"])
     try:
         with engine.connect() as connection:
@@ -175,20 +178,7 @@ def cmd_audit_verify(args, settings):
 
 
 def cmd_audit_checkpoint(args, settings):
-    from webapp.audit.anchor import AnchorError, AnchorSettings, write_checkpoint
-    from webapp.clock import parse_clock_setting
-    from webapp.db import create_engine
-
-    engine = create_engine(settings["sqlalchemy.url"])
-    try:
-        checkpoint = write_checkpoint(engine, AnchorSettings.from_settings(settings),
-                                      parse_clock_setting(settings["mimamori.clock"]).now(), "manual")
-    except AnchorError as exc:
-        print(f"CHECKPOINT FAILED: {exc}")
-        raise SystemExit(1) from None
-    finally:
-        engine.dispose()
-    print(f"checkpoint written: record {checkpoint.record_id}, key {checkpoint.key_id}")
+    _write_checkpoint(settings, "manual", required=True)
 
 
 def cmd_audit_keygen(args, settings):
@@ -206,22 +196,24 @@ def cmd_audit_keygen(args, settings):
           file=sys.stderr)
 
 
-def _checkpoint_after_archive(settings) -> None:
-    from webapp.audit.anchor import AnchorError, write_checkpoint_if_configured
+def _write_checkpoint(settings, reason: str, required: bool) -> None:
+    """Sign the chain's head now; exit 1 when that fails (or, if ``required``, is not configured)."""
+    from webapp.audit.anchor import AnchorError, AnchorSettings, write_checkpoint
     from webapp.clock import parse_clock_setting
     from webapp.db import create_engine
 
     engine = create_engine(settings["sqlalchemy.url"])
     try:
-        checkpoint = write_checkpoint_if_configured(engine, settings, parse_clock_setting(settings["mimamori.clock"]).now(),
-                                                    "archive")
+        anchor = AnchorSettings.from_settings(settings)
+        if not anchor.signing and not required:
+            return
+        checkpoint = write_checkpoint(engine, anchor, parse_clock_setting(settings["mimamori.clock"]).now(), reason)
     except AnchorError as exc:
         print(f"CHECKPOINT FAILED: {exc}")
         raise SystemExit(1) from None
     finally:
         engine.dispose()
-    if checkpoint is not None:
-        print(f"checkpoint written: record {checkpoint.record_id}, key {checkpoint.key_id}")
+    print(f"checkpoint written: record {checkpoint.record_id}, key {checkpoint.key_id}")
 
 
 def cmd_audit_archive(args, settings):
@@ -256,7 +248,8 @@ def cmd_audit_archive(args, settings):
         print("nothing to archive: no rows older than the retention period")
     else:
         print(f"archived and deleted {sum(r.deleted for r in results)} rows into {len(results)} file(s)")
-    _checkpoint_after_archive(settings)
+    # Logs leaving the database pin the chain's head, as an export does.
+    _write_checkpoint(settings, "archive", required=False)
 
 
 def cmd_audit_verify_archive(args, settings):

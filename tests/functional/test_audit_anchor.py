@@ -268,3 +268,14 @@ def test_a_log_export_signs_a_checkpoint_after_it_commits(app, make, chain_db, t
     assert (checkpoint.reason, checkpoint.record_id, unreadable) == ("export", 5, [])
     good, findings = anchor.verify_signatures([checkpoint], load_public_keys(keys.public_dir))
     assert good == [checkpoint] and findings == []
+
+
+def test_the_export_hook_signs_nothing_for_a_rolled_back_export_and_never_raises(chain_db, tmp_path, caplog):
+    from webapp.clock import FixedClock
+
+    settings = {"mimamori.audit_signing_key": str(tmp_path / "missing.key"),
+                "mimamori.audit_checkpoint_dir": str(tmp_path / "hook")}
+    anchor._after_commit(False, chain_db, settings, FixedClock(AT), "export")
+    assert not (tmp_path / "hook").exists() and not caplog.records
+    anchor._after_commit(True, chain_db, settings, FixedClock(AT), "export")  # the key is missing: logged only
+    assert "audit checkpoint after export failed" in caplog.text

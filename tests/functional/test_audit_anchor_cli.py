@@ -117,3 +117,8 @@ def test_jobs_run_signs_a_checkpoint(server, capsys, tmp_path):
     assert code == 0 and "OK audit.checkpoint: checkpoint at record 3" in out
     line = json.loads(next((tmp_path / "checkpoints").glob("*.jsonl")).read_text())
     assert line["reason"] == "job" and line["key_id"] == server["key_id"]
+
+
+def test_a_mistyped_directory_is_refused_not_reported_as_tampering(server, capsys, tmp_path):
+    code, out = run(capsys, "-c", server["ini"], "audit", "verify", "--public-keys", str(tmp_path / "nope"))
+    assert code == f"no such directory: {tmp_path / 'nope'}" and "NG" not in out
