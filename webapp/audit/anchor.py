@@ -2,15 +2,24 @@
 
 STATUS (branch ``anchor``, the application half of issue #20 item 1):
   done  — Ed25519 key pairs (``mimamori audit keygen``), checkpoint files,
-          the periodic job ``audit.checkpoint``, a checkpoint after every log
-          CSV export and every ``audit archive``, ``mimamori audit checkpoint``,
-          and ``mimamori audit verify`` against the checkpoints (also offline:
-          ``--database-url --checkpoints --public-keys``, no server secret).
+          the periodic job ``audit.checkpoint`` (last in ``jobs run``), a
+          checkpoint after every log CSV export (after commit) and every
+          ``audit archive``, ``mimamori audit checkpoint``, and
+          ``mimamori audit verify`` against the checkpoints, also offline
+          (``--database-url --checkpoints --public-keys``, no server secret).
+          Tests: tests/functional/test_audit_anchor*.py, tests/unit/test_ed25519.py.
   left  — provisioning (keys, directories, settings, rsyslog shipping, file
-          backups): planned in runbooks/security-logs.md (「予定」); a
-          PostgreSQL run of tests/functional/test_audit_anchor.py; the
-          signature code is plain Python (webapp.audit.ed25519) until
-          ``cryptography`` is in the lock.
+          backups, the daily verify reading the log host's collected copy):
+          planned in runbooks/security-logs.md (「予定」); a PostgreSQL run of
+          the CLI tests; with several app nodes each node's directory holds
+          only the checkpoints it wrote, so ``verify`` on one node may report
+          ``checkpoint-missing`` until it reads the collected copy; the job
+          reports success ("not configured") where no key is set — make that a
+          failure once provisioning sets the key everywhere; ``verify`` checks
+          every checkpoint (about 5 ms each here) — add ``--since`` if years of
+          them make it slow; the signature code is plain Python
+          (webapp.audit.ed25519) until ``cryptography`` is in the lock; the
+          auditor still needs a dummy session secret to load settings.
 
 Why: the SHA-256 chain alone proves nothing against someone who can drop the
 append-only triggers — they delete the newest rows, or rewrite a row and
