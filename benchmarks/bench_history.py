@@ -17,16 +17,13 @@ of the run).
 from __future__ import annotations
 
 import argparse
-import logging
 import pathlib
-import statistics
 import sys
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from bench_pages import SESSION_SECRET, organisations, prepare_database  # noqa: E402
+from bench_pages import caseworker_web, in_process_timings, organisations, prepare_database  # noqa: E402
 
 
 def extend_history(url: str, years: int) -> None:
@@ -101,12 +98,8 @@ def main() -> None:
         extend_history(url, args.history_years)
 
     import sqlalchemy as sa
-    from webtest import TestApp
 
-    from webapp.config import configure
     from webapp.db import create_engine
-    from webapp.demo import DEMO_PASSWORD
-    from webapp.settings import build_settings
 
     centre = organisations(url)["centres"][0][0]
     engine = create_engine(url)
@@ -127,32 +120,16 @@ def main() -> None:
         "/centre/review",
         "/centre/submissions",
     ]
-    settings = build_settings({
-        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
-        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        "mimamori.access_log_writer": "sync",
-    }, environ={})
-    logging.getLogger("mimamori.access").disabled = True
-    web = TestApp(configure(settings).make_wsgi_app(), extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-    form = web.get("/login").forms[0]
-    form["login"], form["password"] = f"cw-{centre}-1", DEMO_PASSWORD
-    assert form.submit().status_int == 303
+    web = caseworker_web(url, f"cw-{centre}-1")
 
     print(f"caseworker cw-{centre}-1, history {args.history_years} year(s), {args.loads} loads each"
           " (median, after one warm-up)")
     print(f"{'path':50} {'bytes':>9} {'wall ms':>8} {'CPU ms':>7} {'vs hello':>8}")
     baseline = None
     for path in paths:
-        page = web.get(path)
-        times, cpu = [], []
-        for _ in range(args.loads):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            page = web.get(path)
-            times.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
-        cpu_ms = statistics.median(cpu)
+        page, wall_ms, cpu_ms = in_process_timings(web, path, args.loads)
         baseline = baseline or cpu_ms
-        print(f"{path:50} {len(page.body):>9,} {statistics.median(times):>8.1f} {cpu_ms:>7.1f}"
+        print(f"{path:50} {len(page.body):>9,} {wall_ms:>8.1f} {cpu_ms:>7.1f}"
               f" {cpu_ms / baseline:>8.2f}", flush=True)
 
 

@@ -15,16 +15,13 @@ when the file does not exist yet, so before/after runs can share it.
 from __future__ import annotations
 
 import argparse
-import logging
 import pathlib
-import statistics
 import sys
-import time
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from bench_pages import SESSION_SECRET, organisations, prepare_database  # noqa: E402
+from bench_pages import caseworker_web, in_process_timings, organisations, prepare_database  # noqa: E402
 
 PATHS = ["/help/index", "/centre/submissions", "/centre/submissions?months=12", "/centre/submissions?page=2",
          "/centre/submissions?overdue=1"]
@@ -41,41 +38,18 @@ def main() -> None:
         print(f"loading the setagaya demo into {args.db} ...", flush=True)
         print(f"  loaded in {prepare_database(url):.0f} s", flush=True)
 
-    from webtest import TestApp
-
-    from webapp.config import configure
-    from webapp.demo import DEMO_PASSWORD
-    from webapp.settings import build_settings
-
     centre = args.centre or organisations(url)["centres"][0][0]
-    settings = build_settings({
-        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
-        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        "mimamori.access_log_writer": "sync",
-    }, environ={})
-    logging.getLogger("mimamori.access").disabled = True
-    app = configure(settings).make_wsgi_app()
-    web = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
-    form = web.get("/login").forms[0]
-    form["login"], form["password"] = f"cw-{centre}-1", DEMO_PASSWORD
-    assert form.submit().status_int == 303
+    web = caseworker_web(url, f"cw-{centre}-1")
 
     print(f"caseworker cw-{centre}-1, {args.loads} loads each (median, after one warm-up)")
     # CPU ms (this process's CPU time per request) is the steadier number on a busy machine:
     # the request runs in-process, on this thread, against SQLite.
     print(f"{'path':45} {'HTML bytes':>11} {'rows':>5} {'cells':>6} {'wall ms':>8} {'CPU ms':>7}")
     for path in PATHS:
-        page = web.get(path)
-        times, cpu = [], []
-        for _ in range(args.loads):
-            started, started_cpu = time.perf_counter(), time.process_time()
-            page = web.get(path)
-            times.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - started_cpu) * 1000)
+        page, wall_ms, cpu_ms = in_process_timings(web, path, args.loads)
         rows = len(page.html.select("table.matrix tbody tr"))
         cells = page.text.count("<td")
-        print(f"{path:45} {len(page.body):>11,} {rows:>5} {cells:>6} {statistics.median(times):>8.1f}"
-              f" {statistics.median(cpu):>7.1f}")
+        print(f"{path:45} {len(page.body):>11,} {rows:>5} {cells:>6} {wall_ms:>8.1f} {cpu_ms:>7.1f}")
 
 
 if __name__ == "__main__":

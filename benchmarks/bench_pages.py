@@ -55,6 +55,10 @@ sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 from http_client import Client, free_port  # noqa: E402  (after the path set-up)
 
 SESSION_SECRET = "benchmark-session-secret-" + "k" * 32
+# In-process (WebTest) requests as a browser on the app's default public URL (https://localhost)
+# sends them: the CSRF check wants a form's Origin to be that URL.
+BROWSER_ENVIRON = {"wsgi.url_scheme": "https", "HTTP_HOST": "localhost", "HTTP_ORIGIN": "https://localhost",
+                   "REMOTE_ADDR": "127.0.0.1"}
 THREADS = 8  # waitress threads, for both applications (as development.ini)
 CLIENTS = 16
 
@@ -110,15 +114,11 @@ def serving(command: list[str], port: int, log_path: pathlib.Path, health: str):
 # --- database --------------------------------------------------------------------
 
 
-def prepare_database(url: str, **load_options) -> float:
-    """Empty (PostgreSQL), migrate and load the setagaya demo; returns the load's seconds.
-
-    ``load_options`` go to ``demo.load`` (bench_alert_sweep.py fixes ``now``)."""
-    import transaction
-    from sqlalchemy.orm import sessionmaker
-
-    from webapp import demo, migrate
-    from webapp.db import create_engine, session_for
+def fresh_schema(url: str):
+    """An engine on ``url`` with the schema migrated from nothing (PostgreSQL: its schema "public"
+    dropped first, so only a throwaway database)."""
+    from webapp import migrate
+    from webapp.db import create_engine
 
     engine = create_engine(url)
     if engine.dialect.name == "postgresql":
@@ -126,6 +126,55 @@ def prepare_database(url: str, **load_options) -> float:
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA public")
     migrate.upgrade(url)
+    return engine
+
+
+def in_process_timings(web, path: str, loads: int):
+    """Load ``path`` once to warm up, then ``loads`` times in this process (WebTest): the last
+    page and the median wall and CPU milliseconds (CPU is the steadier number on a busy machine)."""
+    page = web.get(path)
+    times, cpu = [], []
+    for _ in range(loads):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        page = web.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return page, statistics.median(times), statistics.median(cpu)
+
+
+def caseworker_web(url: str, login: str):
+    """The app in this process (WebTest, access log written synchronously and not printed),
+    logged in as the demo caseworker ``login``."""
+    from webtest import TestApp
+
+    from webapp.config import configure
+    from webapp.demo import DEMO_PASSWORD
+    from webapp.settings import build_settings
+
+    settings = build_settings({
+        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
+        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
+        "mimamori.access_log_writer": "sync",
+    }, environ={})
+    logging.getLogger("mimamori.access").disabled = True
+    web = TestApp(configure(settings).make_wsgi_app(), extra_environ=BROWSER_ENVIRON)
+    form = web.get("/login").forms[0]
+    form["login"], form["password"] = login, DEMO_PASSWORD
+    assert form.submit().status_int == 303
+    return web
+
+
+def prepare_database(url: str, **load_options) -> float:
+    """Empty (PostgreSQL), migrate and load the setagaya demo; returns the load's seconds.
+
+    ``load_options`` go to ``demo.load`` (bench_alert_sweep.py fixes ``now``)."""
+    import transaction
+    from sqlalchemy.orm import sessionmaker
+
+    from webapp import demo
+    from webapp.db import session_for
+
+    engine = fresh_schema(url)
     started = time.perf_counter()
     with transaction.manager:
         demo.load(session_for(sessionmaker(bind=engine), transaction.manager), scale="setagaya", **load_options)
@@ -304,7 +353,7 @@ def count_statements(url: str, facility_small: str, facility_large: str, facilit
     event.listen(engine, "before_cursor_execute", lambda *args: statements.__setitem__(0, statements[0] + 1))
 
     def client(login):
-        web = TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1"})
+        web = TestApp(app, extra_environ=BROWSER_ENVIRON)
         form = web.get("/login").forms[0]
         form["login"], form["password"] = login, DEMO_PASSWORD
         assert form.submit().status_int == 303

@@ -36,10 +36,10 @@ from sqlalchemy.orm import sessionmaker
 from webtest import TestApp
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO)]
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
+from bench_pages import BROWSER_ENVIRON, fresh_schema  # noqa: E402
 from tests.factories import PASSWORD, Factory  # noqa: E402
-from webapp import migrate  # noqa: E402
 from webapp.audit import access_writer  # noqa: E402
 from webapp.audit.chain import verify_chain  # noqa: E402
 from webapp.audit.models import AuditRecord  # noqa: E402
@@ -52,12 +52,7 @@ DAY_URL = "/attendance/facilities/{}/2026-11-25"
 
 
 def prepare(url: str, users_count: int) -> list[tuple[int, str]]:
-    engine = create_engine(url)
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-            conn.exec_driver_sql("CREATE SCHEMA public")
-    migrate.upgrade(url)
+    engine = fresh_schema(url)
     session = sessionmaker(bind=engine, expire_on_commit=False)()
     make = Factory(session)
     users = []
@@ -102,7 +97,7 @@ def run(url: str, seconds: float, users_count: int, savers: int) -> None:
     stop = time.monotonic() + seconds
 
     def user(index: int, facility_id: int, login: str) -> None:
-        app = TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost", "REMOTE_ADDR": "127.0.0.1"})
+        app = TestApp(wsgi_app, extra_environ=BROWSER_ENVIRON)
         form = app.get("/login").forms[0]
         form["login"], form["password"] = login, PASSWORD
         form.submit()

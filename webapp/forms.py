@@ -140,6 +140,14 @@ def query_text(params, key: str) -> str:
     return value if isinstance(value, str) else ""
 
 
+def search_text(params, key: str = "q", max_length: int = 100) -> str:
+    """A free-text search box's value: what the user can see of it. Control characters are
+    dropped (PostgreSQL refuses NUL in a query parameter: a typed or pasted one must not be a
+    500), runs of blanks become one space, and it is cut at ``max_length``."""
+    text = "".join(ch for ch in query_text(params, key) if ch.isprintable() or ch.isspace())
+    return " ".join(text.split())[:max_length]
+
+
 def enum_member(enum_cls, value: str):
     """The member of ``enum_cls`` whose value is ``value``, or None."""
     return enum_cls(value) if value in enum_cls._value2member_map_ else None

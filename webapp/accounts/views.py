@@ -10,7 +10,7 @@ from webapp.accounts.forms import password_problem
 from webapp.accounts.services import AuthenticationService, PasswordService, SessionService
 from webapp.audit.events import AuthEventLog, AuthEventType
 from webapp.authz import Permission, Role
-from webapp.forms import FormErrors, clean_choice
+from webapp.forms import FormErrors, clean_choice, search_text
 from webapp.i18n import _
 from webapp.organisations.services import CentreService, FacilityService, page_number
 
@@ -127,7 +127,7 @@ def _get_account(request):
 
 @view_config(route_name="admin.accounts", permission=Permission.ADMIN_ACCOUNTS, renderer="admin/accounts.html")
 def accounts_list(request):
-    q = request.params.get("q", "")[:100]
+    q = search_text(request.params)
     return {"page": _account_admin(request).search(q, page_number(request.params.get("page"))), "q": q}
 
 

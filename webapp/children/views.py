@@ -12,7 +12,7 @@ from webapp.authz import Permission
 from webapp.children.models import Grade
 from webapp.children.scope import scope_for
 from webapp.children.services import ChildChoices, ChildService, validate_child_form
-from webapp.forms import FormErrors
+from webapp.forms import FormErrors, search_text
 from webapp.organisations.services import page_number
 
 GRADE_OPTIONS = [(grade.value, grade.label) for grade in Grade]
@@ -20,7 +20,7 @@ GRADE_OPTIONS = [(grade.value, grade.label) for grade in Grade]
 
 @view_config(route_name="children.list", permission=Permission.CHILDREN_VIEW, renderer="children/list.html")
 def children_list(request):
-    q = request.params.get("q", "")[:100]
+    q = search_text(request.params)
     page = ChildService(request.db, scope_for(request)).search(q, page_number(request.params.get("page")))
     return {"page": page, "q": q, "today": request.clock.today(),
             "can_manage": bool(request.has_permission(Permission.CHILDREN_MANAGE))}

@@ -6,7 +6,7 @@ from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
 from webapp.authz import Permission
-from webapp.forms import FormErrors, clean_choice
+from webapp.forms import FormErrors, clean_choice, search_text
 from webapp.i18n import _
 from webapp.organisations.forms import validate_centre, validate_facility
 from webapp.organisations.models import FACILITY_TYPE_LABELS, CentreKind, FacilityType
@@ -108,7 +108,7 @@ def centre_update(request):
 @view_config(route_name="admin.facilities", permission=Permission.ADMIN_MASTERS,
              renderer="admin/facilities.html")
 def facilities(request):
-    q = request.params.get("q", "")[:100]
+    q = search_text(request.params)
     page = FacilityService(request.db).search(q, page_number(request.params.get("page")))
     return {"page": page, "q": q}
 

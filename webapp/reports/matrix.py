@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from webapp.children.models import Child
 from webapp.children.scope import Scope
-from webapp.forms import enum_member, query_text
+from webapp.forms import enum_member, query_text, search_text
 from webapp.organisations.models import Facility, FacilityType
 from webapp.organisations.services import Page
 from webapp.reports.models import MonthlyReport, ReportStatus
@@ -96,8 +96,7 @@ class MatrixFilter:
         return cls(
             facility_type=enum_member(FacilityType, type_value),
             overdue_only=one("overdue") in ("1", "yes", "on"),
-            # Control characters dropped: PostgreSQL refuses NUL in a text parameter (a 500, not a filter).
-            q=" ".join("".join(ch for ch in one("q") if ch.isprintable() or ch.isspace()).split())[:Q_MAX],
+            q=search_text(params, "q", Q_MAX),
             months=int(months) if months in {str(m) for m in MONTH_CHOICES} else DEFAULT_MONTHS,
         )
 

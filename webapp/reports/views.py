@@ -93,7 +93,7 @@ def facility_period(request):
         "previous": periods.add_months(period, -1),
         "next": periods.add_months(period, 1),
         "current": periods.current_period(today, day),
-        "to_do": sum(1 for row in rows if row.report is None or is_editable(row.report)),
+        "to_do": sum(1 for row in rows if _is_to_do(row)),
     }
 
 
@@ -185,12 +185,17 @@ def report_edit_submit(request):
                                           child_id=child.id, _query={"done": "saved"}))
 
 
+def _is_to_do(row) -> bool:
+    """A row of the month's list whose report is still to write: none yet, a draft, or returned."""
+    return row.report is None or is_editable(row.report)
+
+
 def _still_to_do(rows, after_child_id: int | None = None):
     """The first row still to do (no report, a draft, or returned) in the month's list order;
     with ``after_child_id``, the first after that child's row, wrapping round to the top."""
     position = next((n for n, row in enumerate(rows) if row.child.id == after_child_id), -1)
     for row in rows[position + 1:] + rows[:max(position, 0)]:
-        if row.child.id != after_child_id and (row.report is None or is_editable(row.report)):
+        if row.child.id != after_child_id and _is_to_do(row):
             return row
     return None
 
