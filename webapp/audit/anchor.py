@@ -7,7 +7,7 @@ STATUS (branch ``anchor``, the application half of issue #20 item 1):
           ``audit archive``, ``mimamori audit checkpoint``, and
           ``mimamori audit verify`` against the checkpoints, also offline
           (``--database-url --checkpoints --public-keys``, no server secret).
-          Tests: tests/functional/test_audit_anchor*.py, tests/unit/test_ed25519.py.
+          Tests: tests/functional/test_audit_anchor*.py, tests/unit/test_audit_signatures.py.
   left  — provisioning (keys, directories, settings, rsyslog shipping, file
           backups, the daily verify reading the log host's collected copy):
           planned in runbooks/security-logs.md (「予定」); a PostgreSQL run of
@@ -60,7 +60,7 @@ import re
 
 import sqlalchemy as sa
 
-from webapp.audit import ed25519
+from webapp.audit import signatures
 from webapp.audit.chain import GENESIS, ChainProblem, verify_chain
 from webapp.audit.models import AuditRecord
 
@@ -73,6 +73,7 @@ REASONS = ("job", "export", "archive", "manual")
 _JST = dt.timezone(dt.timedelta(hours=9))
 _HEX = re.compile(r"[0-9a-f]+")
 _KEY_ID = re.compile(r"[0-9a-f]{16}")
+_NODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
 
 
 class AnchorError(Exception):
@@ -85,6 +86,12 @@ class AnchorSettings:
     checkpoint_dir: pathlib.Path | None
     public_key_dir: pathlib.Path | None
     interval: dt.timedelta
+    # Several app nodes each write their own files, named by node, so that the
+    # log host's collected copy keeps every node's lines apart.
+    node: str = ""
+    # Provisioning sets the key everywhere: then a missing setting is a failure,
+    # not "not configured".
+    required: bool = False
 
     @classmethod
     def from_settings(cls, settings: dict) -> AnchorSettings:
@@ -96,8 +103,12 @@ class AnchorSettings:
             value = str(settings.get(name) or "").strip()
             return pathlib.Path(value) if value else None
 
+        node = str(settings.get("mimamori.audit_checkpoint_node") or "").strip()
+        if node and not _NODE.fullmatch(node):
+            raise AnchorError(f"mimamori.audit_checkpoint_node must be a host name (letters, digits, -): {node!r}")
+        required = str(settings.get("mimamori.audit_checkpoints_required") or "").strip().lower() in ("true", "yes", "1")
         return cls(path("mimamori.audit_signing_key"), path("mimamori.audit_checkpoint_dir"),
-                   path("mimamori.audit_public_key_dir"), dt.timedelta(minutes=int(raw)))
+                   path("mimamori.audit_public_key_dir"), dt.timedelta(minutes=int(raw)), node, required)
 
     @property
     def signing(self) -> bool:
@@ -132,16 +143,16 @@ class SigningKey:
             text = path.read_text().strip()
         except OSError as exc:
             raise AnchorError(f"cannot read the checkpoint signing key {path}: {exc.strerror}") from None
-        if not (len(text) == 2 * ed25519.SEED_BYTES and _HEX.fullmatch(text)):
+        if not (len(text) == 2 * signatures.SEED_BYTES and _HEX.fullmatch(text)):
             raise AnchorError(f"{path} is not a checkpoint signing key (64 hex digits)")
         seed = bytes.fromhex(text)
-        return cls(seed, ed25519.public_key(seed))
+        return cls(seed, signatures.public_key(seed))
 
 
 def generate_key_pair(key_dir: pathlib.Path) -> tuple[str, pathlib.Path, pathlib.Path]:
     """Write ``<id>.key`` (mode 0600, never overwritten) and ``<id>.pub``; return (id, key, pub)."""
-    seed = os.urandom(ed25519.SEED_BYTES)
-    public = ed25519.public_key(seed)
+    seed = os.urandom(signatures.SEED_BYTES)
+    public = signatures.public_key(seed)
     identifier = key_id(public)
     key_dir.mkdir(parents=True, exist_ok=True)
     private_path, public_path = key_dir / f"{identifier}.key", key_dir / f"{identifier}.pub"
@@ -159,7 +170,7 @@ def load_public_keys(directory: pathlib.Path | None) -> dict[str, bytes]:
         return keys
     for path in sorted(directory.glob("*.pub")):
         text = path.read_text().strip()
-        if len(text) == 2 * ed25519.PUBLIC_BYTES and _HEX.fullmatch(text):
+        if len(text) == 2 * signatures.PUBLIC_BYTES and _HEX.fullmatch(text):
             public = bytes.fromhex(text)
             if key_id(public) == path.stem:
                 keys[path.stem] = public
@@ -206,9 +217,10 @@ def write_checkpoint(engine: sa.Engine, settings: AnchorSettings, now: dt.dateti
     with engine.connect() as connection:
         record_id, head_hash = chain_head(connection)
     unsigned = Checkpoint(record_id, head_hash, now.astimezone(dt.UTC), key.key_id, reason)
-    signed = dataclasses.replace(unsigned, signature=ed25519.sign(key.seed, unsigned.signed_content()).hex())
+    signed = dataclasses.replace(unsigned, signature=signatures.sign(key.seed, unsigned.signed_content()).hex())
     settings.checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.checkpoint_dir / f"checkpoints-{now.astimezone(_JST):%Y-%m-%d}.jsonl"
+    node = f"{settings.node}-" if settings.node else ""
+    path = settings.checkpoint_dir / f"checkpoints-{node}{now.astimezone(_JST):%Y-%m-%d}.jsonl"
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
     try:
         os.write(descriptor, (signed.line() + "\n").encode())
@@ -298,7 +310,7 @@ def verify_signatures(checkpoints, public_keys: dict[str, bytes]) -> tuple[list[
             signature = bytes.fromhex(checkpoint.signature)
         except ValueError:
             signature = b""
-        if not ed25519.verify(public, checkpoint.signed_content(), signature):
+        if not signatures.verify(public, checkpoint.signed_content(), signature):
             findings.append(Finding(BAD_SIGNATURE, f"checkpoint {checkpoint.source}: 署名が一致しません"
                                                    "（チェックポイントが書き換えられています）"))
             continue
@@ -375,6 +387,10 @@ def checkpoint_job(engine, settings: dict, now: dt.datetime) -> str:
     """The periodic job: a checkpoint when the last one here is an interval old (idempotent)."""
     anchor = AnchorSettings.from_settings(settings)
     if not anchor.signing:
+        half_set = anchor.signing_key is not None or anchor.checkpoint_dir is not None
+        if anchor.required or half_set:
+            raise AnchorError("checkpoints are required but mimamori.audit_signing_key and "
+                              "mimamori.audit_checkpoint_dir are not both set")
         return "checkpoints not configured (mimamori.audit_signing_key, mimamori.audit_checkpoint_dir)"
     last = latest_checkpoint_time(anchor.checkpoint_dir)
     if last is not None and now - last < anchor.interval:

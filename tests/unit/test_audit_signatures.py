@@ -1,10 +1,10 @@
-"""The plain-Python Ed25519 used for audit checkpoints agrees with RFC 8032's test vectors."""
+"""The Ed25519 wrapper used for audit checkpoints (cryptography underneath) agrees with RFC 8032's test vectors."""
 
 from __future__ import annotations
 
 import pytest
 
-from webapp.audit import ed25519
+from webapp.audit import signatures as ed25519
 
 pytestmark = pytest.mark.req("S-AUDIT")
 
