@@ -49,7 +49,10 @@ ARCHIVE_COMMAND = f"pgbackrest --stanza={STANZA} archive-push %p"
 ARCHIVE_TIMEOUT = 60
 # Files restic keeps (the database is pgBackRest's): configuration, secrets,
 # certificates and keys of every host.
-FILE_PATHS = ["/etc", "/var/lib/mimamori"]  # the second: app state and access-log archives
+# The second: app state, access-log archives and each app node's signed audit
+# checkpoints; the third: the log host's collected copy of every node's
+# checkpoints (roles/logging). A path a host does not have is skipped.
+FILE_PATHS = ["/etc", "/var/lib/mimamori", "/var/log/remote/audit-checkpoints"]
 # Hosts whose files are backed up: every appliance host (not the lab's VM,
 # which runs no role of the appliance).
 FILE_BACKUP_GROUPS = ("lb", "app", "db", "mon", "backup")
