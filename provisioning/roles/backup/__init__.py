@@ -142,7 +142,9 @@ def repository():
               src=StringIO("create_main_cluster = false\n"),
               dest="/etc/postgresql-common/createcluster.conf", mode="0644")
     apt.packages(name="Install pgBackRest, restic, rclone and PostgreSQL for the drills",
-                 packages=["pgbackrest", "restic", "rclone", "postgresql-15", "postgresql-client-15"])
+                 packages=["pgbackrest", "restic", "rclone", "postgresql-15", "postgresql-client-15",
+                           # the drill checks the audit checkpoints' Ed25519 signatures
+                           "python3-cryptography"])
     systemd.service(name="No PostgreSQL service on the backup host", service="postgresql.service",
                     running=False, enabled=False)
     server.user(name="The repository's owner", user="pgbackrest", system=True,
