@@ -5,6 +5,7 @@
     mimamori -c development.ini demo-data --scale small|setagaya
     mimamori -c development.ini create-account --login admin --role admin --display-name 区管理者
     mimamori -c development.ini audit verify [--checkpoints DIR --public-keys DIR --database-url URL]
+    mimamori audit verify --database-url URL --checkpoints DIR --public-keys DIR   (offline: no ini, no secret)
     mimamori -c /etc/mimamori/mimamori.ini audit checkpoint
     mimamori -c development.ini audit keygen --key-dir DIR
     mimamori -c development.ini audit archive [--dry-run]
@@ -29,7 +30,7 @@ import plaster
 import transaction
 from sqlalchemy.orm import sessionmaker
 
-from webapp.settings import SettingsError, build_settings
+from webapp.settings import DEFAULTS, SettingsError, build_settings
 
 
 def load_settings(config_uri: str) -> dict:
@@ -138,6 +139,8 @@ def cmd_audit_verify(args, settings):
     from webapp.clock import parse_clock_setting
     from webapp.db import create_engine
 
+    if args.interval_minutes:
+        settings = {**settings, "mimamori.audit_checkpoint_interval_minutes": args.interval_minutes}
     try:
         anchor = AnchorSettings.from_settings(settings)
     except AnchorError as exc:
@@ -407,7 +410,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--public-keys", metavar="DIR", help="<key id>.pub files (default: mimamori.audit_public_key_dir)")
     verify.add_argument("--database-url", metavar="URL", help="a copy of the database, judged as of its newest record "
                                                             "(default: sqlalchemy.url, judged as of now)")
-    verify.set_defaults(func=cmd_audit_verify)
+    verify.add_argument("--interval-minutes", metavar="N", help="the servers' checkpoint interval, if not the default "
+                                                              "(mimamori.audit_checkpoint_interval_minutes)")
+    # An auditor with a copy, the checkpoints and the public keys needs no ini file
+    # and no server secret.
+    verify.set_defaults(func=cmd_audit_verify, needs_settings=lambda a: not (
+        a.database_url and a.checkpoints and a.public_keys))
     checkpoint = audit.add_parser("checkpoint", help="sign the chain's head into a checkpoint now")
     checkpoint.set_defaults(func=cmd_audit_checkpoint)
     keygen = audit.add_parser("keygen", help="generate a checkpoint signing key pair; print its key id")
@@ -468,7 +476,10 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config) if getattr(args, "needs_settings", True) else {}
+        needs = getattr(args, "needs_settings", True)
+        needs = needs(args) if callable(needs) else needs
+        # Without an ini file (keygen, an auditor's offline verify) only the defaults apply.
+        settings = load_settings(args.config) if needs else dict(DEFAULTS)
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

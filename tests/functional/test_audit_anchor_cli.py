@@ -75,7 +75,7 @@ def test_a_changed_row_is_named_by_id(server, capsys):
     assert "NG record 3: [changed-or-deleted-row] 内容が書き換えられています" in out
 
 
-def test_an_auditor_verifies_a_database_copy_with_public_keys_only(server, capsys, tmp_path):
+def test_an_auditor_verifies_a_database_copy_with_public_keys_only(server, capsys, tmp_path, monkeypatch):
     run(capsys, "-c", server["ini"], "audit", "checkpoint")
     bypass_append_only(server["engine"])
     with server["engine"].begin() as connection:
@@ -84,9 +84,10 @@ def test_an_auditor_verifies_a_database_copy_with_public_keys_only(server, capsy
     copy = tmp_path / "copy.sqlite"
     with sqlite3.connect(tmp_path / "server.sqlite") as source, sqlite3.connect(copy) as target:
         source.backup(target)  # a consistent copy, write-ahead log included
-    auditor_ini = tmp_path / "auditor.ini"  # no key, no checkpoint settings: only what is on the command line
-    auditor_ini.write_text("[app:main]\nuse = egg:mimamori\n")
-    code, out = run(capsys, "-c", str(auditor_ini), "audit", "verify", "--database-url", f"sqlite:///{copy}",
+    # No ini file, no key, no server secret: only what is on the command line.
+    monkeypatch.delenv("MIMAMORI_SESSION_SECRET")
+    monkeypatch.chdir(tmp_path)
+    code, out = run(capsys, "audit", "verify", "--database-url", f"sqlite:///{copy}", "--interval-minutes", "60",
                     "--checkpoints", str(tmp_path / "checkpoints"), "--public-keys", str(tmp_path / "public"))
     assert code == 1 and "NG [recomputed-chain] 記録 3" in out
     assert "NG record" not in out  # the chain alone would have said OK
