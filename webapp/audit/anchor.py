@@ -1,25 +1,22 @@
 """Signed checkpoints of the change-record chain's head (S-AUDIT, SP17 "records that cannot be altered").
 
-STATUS (branch ``anchor``, the application half of issue #20 item 1):
-  done  — Ed25519 key pairs (``mimamori audit keygen``), checkpoint files,
-          the periodic job ``audit.checkpoint`` (last in ``jobs run``), a
-          checkpoint after every log CSV export (after commit) and every
-          ``audit archive``, ``mimamori audit checkpoint``, and
-          ``mimamori audit verify`` against the checkpoints, also offline
-          (``--database-url --checkpoints --public-keys``, no server secret).
-          Tests: tests/functional/test_audit_anchor*.py, tests/unit/test_audit_signatures.py.
-  left  — provisioning (keys, directories, settings, rsyslog shipping, file
-          backups, the daily verify reading the log host's collected copy):
-          planned in runbooks/security-logs.md (「予定」); a PostgreSQL run of
-          the CLI tests; with several app nodes each node's directory holds
-          only the checkpoints it wrote, so ``verify`` on one node may report
-          ``checkpoint-missing`` until it reads the collected copy; the job
-          reports success ("not configured") where no key is set — make that a
-          failure once provisioning sets the key everywhere; ``verify`` checks
-          every checkpoint (about 5 ms each here) — add ``--since`` if years of
-          them make it slow; the signature code is plain Python
-          (webapp.audit.ed25519) until ``cryptography`` is in the lock; the
-          auditor still needs a dummy session secret to load settings.
+STATUS (issue #20 items 1-2):
+  done  — Ed25519 key pairs (``mimamori audit keygen``; provisioning makes
+          them with openssl in provisioning/lib/secrets.py, rotate-audit-key),
+          checkpoint files (named by node where ``mimamori.audit_checkpoint_node``
+          is set), the periodic job ``audit.checkpoint`` (last in ``jobs run``;
+          a failure where ``mimamori.audit_checkpoints_required`` or half the
+          settings are set), a checkpoint after every log CSV export (after
+          commit), every ``audit archive`` and every deploy, ``mimamori audit
+          checkpoint``, and ``mimamori audit verify`` against the checkpoints,
+          also offline (``--database-url --checkpoints --public-keys``, no ini
+          file, no server secret). Provisioning, shipping, backups, the daily
+          verification with its metric and alert, the restore drill's check:
+          runbooks/security-logs.md. Tests: tests/functional/test_audit_anchor*.py,
+          tests/unit/test_audit_signatures.py, tests/unit/test_backup_checkpoints.py,
+          tests/lab/test_95_audit_tamper.py.
+  left  — ``verify`` checks every checkpoint (about 0.1 ms each with
+          ``cryptography``): add ``--since`` if years of them make it slow.
 
 Why: the SHA-256 chain alone proves nothing against someone who can drop the
 append-only triggers — they delete the newest rows, or rewrite a row and
