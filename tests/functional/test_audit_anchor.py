@@ -1,8 +1,10 @@
 """Signed checkpoints (S-AUDIT, SP17): tampering the plain chain cannot hide is named by ``audit verify``.
 
 Each case is what someone who can drop the append-only triggers could do
-(SQLite here: DROP TRIGGER), including recomputing every following hash
-with the application's own ``record_hash``.
+(DROP TRIGGER), including recomputing every following hash with the
+application's own ``record_hash``. Each test has a database of its own: a
+SQLite file, or a fresh PostgreSQL database where MIMAMORI_TEST_DATABASE_URL
+names a server (the shared test database is rolled back per test; these commit).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import shutil
 import stat
+import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -35,11 +38,33 @@ HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
-def chain_db(tmp_path):
-    """A SQLite file whose chain holds five committed records."""
-    url = f"sqlite:///{tmp_path / 'anchor.sqlite'}"
-    migrate.upgrade(url)
-    engine = create_engine(url)
+def own_database_url(tmp_path):
+    """A migrated database only this test uses."""
+    server = os.environ.get("MIMAMORI_TEST_DATABASE_URL")
+    if not server:
+        url = f"sqlite:///{tmp_path / 'anchor.sqlite'}"
+        migrate.upgrade(url)
+        yield url
+        return
+    name = f"anchor_{uuid.uuid4().hex[:12]}"
+    base = sa.engine.make_url(server)
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = base.set(database=name).render_as_string(hide_password=False)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+
+
+@pytest.fixture
+def chain_db(own_database_url):
+    """A database whose chain holds five committed records."""
+    engine = create_engine(own_database_url)
     add_centres(engine, 5)
     yield engine
     engine.dispose()
@@ -77,9 +102,14 @@ def signing(tmp_path, keys):
 
 
 def bypass_append_only(engine):
+    """What a database superuser can do (the app's role cannot)."""
     with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TRIGGER audit_records_no_update")
-        connection.exec_driver_sql("DROP TRIGGER audit_records_no_delete")
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("DROP TRIGGER audit_records_no_update_or_delete ON audit_records")
+            connection.exec_driver_sql("DROP TRIGGER audit_records_no_truncate ON audit_records")
+        else:
+            connection.exec_driver_sql("DROP TRIGGER audit_records_no_update")
+            connection.exec_driver_sql("DROP TRIGGER audit_records_no_delete")
 
 
 def checkpoint_then_tamper(engine, signing, *statements):

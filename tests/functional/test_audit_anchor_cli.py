@@ -10,8 +10,7 @@ import sqlite3
 import pytest
 
 from tests.conftest import DEFAULT_NOW
-from tests.functional.test_audit_anchor import add_centres, bypass_append_only, recompute_from
-from webapp import migrate
+from tests.functional.test_audit_anchor import add_centres, bypass_append_only, own_database_url, recompute_from  # noqa: F401
 from webapp.audit.anchor import read_checkpoints
 from webapp.cli import main
 from webapp.db import create_engine
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.req("S-AUDIT")
 
 
 @pytest.fixture
-def server(tmp_path, monkeypatch, capsys):
+def server(tmp_path, monkeypatch, capsys, own_database_url):
     """A database with three records, a key made by ``keygen`` and an ini naming both."""
     monkeypatch.setenv("MIMAMORI_SESSION_SECRET", "s" * 40)
     monkeypatch.delenv("MIMAMORI_DATABASE_URL", raising=False)
@@ -29,8 +28,7 @@ def server(tmp_path, monkeypatch, capsys):
     public_dir = tmp_path / "public"
     public_dir.mkdir()
     shutil.copy(tmp_path / "keys" / f"{key_id}.pub", public_dir)
-    url = f"sqlite:///{tmp_path / 'server.sqlite'}"
-    migrate.upgrade(url)
+    url = own_database_url
     engine = create_engine(url)
     add_centres(engine, 3)
     ini = tmp_path / "server.ini"
@@ -40,7 +38,7 @@ def server(tmp_path, monkeypatch, capsys):
                    f"mimamori.audit_checkpoint_dir = {tmp_path / 'checkpoints'}\n"
                    f"mimamori.audit_public_key_dir = {public_dir}\n"
                    f"mimamori.log_archive_dir = {tmp_path / 'archive'}\n")
-    yield {"ini": str(ini), "engine": engine, "key_id": key_id, "dir": tmp_path}
+    yield {"ini": str(ini), "engine": engine, "key_id": key_id, "dir": tmp_path, "url": url}
     engine.dispose()
 
 
@@ -81,13 +79,16 @@ def test_an_auditor_verifies_a_database_copy_with_public_keys_only(server, capsy
     with server["engine"].begin() as connection:
         connection.exec_driver_sql("UPDATE audit_records SET actor = 'x' WHERE id = 2")
     recompute_from(server["engine"], 2)
-    copy = tmp_path / "copy.sqlite"
-    with sqlite3.connect(tmp_path / "server.sqlite") as source, sqlite3.connect(copy) as target:
-        source.backup(target)  # a consistent copy, write-ahead log included
+    copy_url = server["url"]  # PostgreSQL: the auditor is given access to (a copy of) the database
+    if copy_url.startswith("sqlite"):
+        copy = tmp_path / "copy.sqlite"
+        with sqlite3.connect(tmp_path / "anchor.sqlite") as source, sqlite3.connect(copy) as target:
+            source.backup(target)  # a consistent copy, write-ahead log included
+        copy_url = f"sqlite:///{copy}"
     # No ini file, no key, no server secret: only what is on the command line.
     monkeypatch.delenv("MIMAMORI_SESSION_SECRET")
     monkeypatch.chdir(tmp_path)
-    code, out = run(capsys, "audit", "verify", "--database-url", f"sqlite:///{copy}", "--interval-minutes", "60",
+    code, out = run(capsys, "audit", "verify", "--database-url", copy_url, "--interval-minutes", "60",
                     "--checkpoints", str(tmp_path / "checkpoints"), "--public-keys", str(tmp_path / "public"))
     assert code == 1 and "NG [recomputed-chain] 記録 3" in out
     assert "NG record" not in out  # the chain alone would have said OK
@@ -95,7 +96,7 @@ def test_an_auditor_verifies_a_database_copy_with_public_keys_only(server, capsy
 
 def test_verify_without_checkpoints_says_what_it_cannot_see(server, capsys, tmp_path):
     plain = tmp_path / "plain.ini"
-    plain.write_text(f"[app:main]\nuse = egg:mimamori\nsqlalchemy.url = sqlite:///{tmp_path / 'server.sqlite'}\n")
+    plain.write_text(f"[app:main]\nuse = egg:mimamori\nsqlalchemy.url = {server['url']}\n")
     code, out = run(capsys, "-c", str(plain), "audit", "verify")
     assert code == 0 and "checkpoints: not configured" in out
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.functional.test_audit_anchor import AT, HOUR, add_centres, bypass_append_only, chain_db, kinds, verify  # noqa: F401
+from tests.functional.test_audit_anchor import (  # noqa: F401 (fixtures)
+    AT, HOUR, add_centres, bypass_append_only, chain_db, kinds, own_database_url, verify)
 from webapp.audit import anchor
 from webapp.audit.anchor import AnchorError, AnchorSettings, SigningKey, read_checkpoints, write_checkpoint
 
