@@ -206,12 +206,14 @@ def configure():
         _if=lambda: not RESTART_BY_ORCHESTRATOR
         and any(op.did_change() for op in [current, ini, env_file, unit, ca, *audit_keys]),
     )
-    # After every deploy: this node signs the head, then verifies everything it
-    # signed so far (the result reaches monitoring; a failure does not stop the deploy).
+    # After a deploy that changed the node: it signs the head, then verifies
+    # everything it signed so far (the result reaches monitoring; a failure does
+    # not stop the deploy). A deploy that changes nothing runs nothing here.
     server.shell(
         name="Sign a checkpoint and verify the change records after the deploy",
         commands=[run_as_service + " audit checkpoint",
                   "systemctl start --no-block mimamori-audit-verify.service"],
+        _if=lambda: any(op.did_change() for op in [current, ini, env_file, unit, ca, *audit_keys]),
     )
     server.shell(
         name="Remove all but the three newest releases",
@@ -236,8 +238,10 @@ def audit_signing_keys(env: str):
         ops.append(files.put(name=f"Install the audit public key {public.stem}", src=str(public),
                              dest=f"{AUDIT_KEY_DIR}/{public.name}", user="root", group="mimamori",
                              mode="0644"))
-    server.shell(name="Remove audit signing keys rotated away",
-                 commands=[f"find {AUDIT_KEY_DIR} -name '*.key' ! -name '{key_id}.key' -delete"])
+    for public in secrets.audit_public_keys(env):
+        if public.stem != key_id:
+            ops.append(files.file(name=f"Remove the audit signing key {public.stem} rotated away",
+                                  path=f"{AUDIT_KEY_DIR}/{public.stem}.key", present=False))
     return key_id, ops
 
 
