@@ -1,7 +1,7 @@
 """The ``mimamori`` command: migrate, serve, demo data, accounts.
 
     mimamori -c /etc/mimamori/mimamori.ini migrate
-    mimamori -c development.ini serve
+    mimamori -c development.ini serve [--port 6544]
     mimamori -c development.ini demo-data --scale small|setagaya
     mimamori -c development.ini create-account --login admin --role admin --display-name 区管理者
     mimamori -c development.ini audit verify [--checkpoints DIR --public-keys DIR --database-url URL]
@@ -16,6 +16,7 @@
     mimamori -c development.ini mail status
     mimamori -c development.ini mail requeue --all-failed | ID ...
     mimamori -c development.ini manuals build [--role facility] [--no-videos] [--no-pdf]
+    mimamori -c development.ini rollover --year 2027 [--transfers FILE] [--apply]
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def cmd_serve(args, settings):
 
     server = plaster.get_settings(args.config, "server:main") or {}
     server.pop("use", None)
+    if args.port is not None:
+        server = with_port(server, args.port)
     app = make_wsgi_app(settings)
     stop_serving_on_sigterm()
     try:
@@ -87,6 +90,18 @@ def cmd_serve(args, settings):
     finally:
         # Everything the finished requests queued, committed before exiting.
         app.registry["access_log.writer"].flush()
+
+
+def with_port(server: dict, port: int) -> dict:
+    """[server:main] serving on ``port`` instead, on the host(s) it names."""
+    server = dict(server)
+    listen = server.pop("listen", None)
+    if listen:
+        hosts = [address.rsplit(":", 1)[0] for address in listen.split()]
+        server["listen"] = " ".join(f"{host}:{port}" for host in hosts)
+    else:
+        server["port"] = str(port)
+    return server
 
 
 def cmd_demo_data(args, settings):
@@ -387,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.set_defaults(func=cmd_migrate)
 
     serve = commands.add_parser("serve", help="serve with waitress using [server:main]")
+    serve.add_argument("--port", type=int, help="serve on this port instead of [server:main]'s")
     serve.set_defaults(func=cmd_serve)
 
     demo = commands.add_parser("demo-data", help="load generated demo data (no real people)")

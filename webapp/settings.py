@@ -99,7 +99,27 @@ DEFAULTS: dict[str, str] = {
     "mimamori.audit_public_key_dir": "",
     # The job signs the head this often; verify reports a checkpoint missing after twice this.
     "mimamori.audit_checkpoint_interval_minutes": "60",
+    # Access log and auth events kept this many days in the database, then
+    # moved to gzip files in the archive folder by `mimamori audit archive`
+    # (webapp.audit.retention, O-LOGKEEP).
+    "mimamori.log_retention_days": "400",
+    "mimamori.log_archive_dir": "var/log-archive",
+    # Seconds the access-log writer waits at most before committing its queue
+    # (the crash window, runbooks/security-logs.md).
+    "mimamori.access_log_max_delay": "0.2",
+    # Embedded SQLite only: how long a writer waits for the write lock.
+    "mimamori.sqlite_busy_timeout_ms": "15000",
 }
+
+# Keys the code reads that the test suite and the benchmarks set, never an
+# operator: switching the access log or change records off, a synchronous log
+# writer, an injected session factory. Not in DEFAULTS, so not in the README.
+TEST_ONLY: frozenset[str] = frozenset({
+    "mimamori.access_log",
+    "mimamori.change_records",
+    "mimamori.access_log_writer",
+    "mimamori.db_session_factory",
+})
 
 # Environment variable -> setting. Anything secret should arrive this way.
 ENVIRONMENT_OVERRIDES: dict[str, str] = {
@@ -131,7 +151,9 @@ def build_settings(ini_settings: dict | None = None, environ=None) -> dict:
     settings = dict(DEFAULTS)
     settings.update(ini_settings or {})
     for variable, key in ENVIRONMENT_OVERRIDES.items():
-        if environ.get(variable):
+        # Set but empty clears what the ini file says (e.g. no trusted proxies
+        # on this node); only an unset variable leaves the ini value alone.
+        if variable in environ:
             settings[key] = environ[variable]
     if len(settings["mimamori.session_secret"]) < 32:
         raise SettingsError(

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# Every check here proves the monitoring (runbooks/compliance-matrix.md reads the marks).
+pytestmark = pytest.mark.req("O-MON")
+
 REPO = Path(__file__).resolve().parents[2]
 GROUP_DATA = REPO / "provisioning" / "group_data"
 TOOLS = REPO / "var" / "promtools"
@@ -154,6 +157,7 @@ def test_alertmanager_routes(rendered, labels, receiver):
     assert out.splitlines()[0].strip() == receiver
 
 
+@pytest.mark.req("O-247")
 def test_only_non_critical_routes_are_muted(rendered):
     _, folder = rendered
     routes = run(tool("amtool"), "config", "routes", f"--config.file={folder / 'alertmanager.yml'}")
