@@ -72,4 +72,8 @@ MEANINGS: dict[str, str] = {
                                      "checkpoints with; old ones kept after a rotation",
     "mimamori.audit_checkpoint_interval_minutes": "the job signs the chain's head this often; verify reports a "
                                                   "checkpoint missing after twice this",
+    "mimamori.audit_checkpoint_node": "host name in the checkpoint file names, so the nodes' copies never "
+                                      "overwrite each other (empty: none)",
+    "mimamori.audit_checkpoints_required": "true: a missing or unusable signing key fails the checkpoint job "
+                                           "instead of skipping it (provisioning sets it on the app nodes)",
 }
