@@ -208,6 +208,7 @@ def test_a_superuser_rewrite_is_named_by_verify_alerted_and_caught_by_the_restor
     resolved = wait_for(notice(("RESOLVED", "AuditChainBroken", APP), repaired_at), timeout=LIMIT + 120,
                         interval=3)
     assert resolved, "AuditChainBroken did not resolve after the repair"
+    print(f"repaired -> resolved email after {resolved['received'] - repaired_at:.0f} s")
     switch_wal_and_wait(primary)
     out = restore_drill()
     assert out.rstrip().endswith("rc=0"), out[-3000:]
