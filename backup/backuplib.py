@@ -3,6 +3,8 @@ Prometheus metrics, the textfile and log writers, and the audit chain check run
 against a restored copy.
 
 Standard library only: it runs on the backup host, which has no app virtualenv.
+The one exception, the Ed25519 signatures of the audit checkpoints, uses Debian's
+python3-cryptography (roles/backup installs it), imported only when needed.
 """
 
 from __future__ import annotations
@@ -63,6 +65,93 @@ def verify_audit_rows(rows: list[dict]) -> list[str]:
             problems.append(f"record {row['id']}: content does not match its hash")
         prev, expected_id = row["hash"], row["id"] + 1
     return problems
+
+
+# The signed checkpoints (webapp/audit/anchor.py): the same lines, prefix and
+# canonical JSON. tests/unit/test_backup_lib.py checks checkpoints the app signed.
+CHECKPOINT_PREFIX = b"mimamori-audit-checkpoint-v1\n"
+CHECKPOINT_GLOB = "checkpoints-*.jsonl"
+# Where the file backups hold them (roles/app, roles/logging): each app node's own
+# files, the log host's collected copy, and the public keys beside the app's key.
+CHECKPOINT_PATHS = ("/var/lib/mimamori/audit-checkpoints", "/var/log/remote/audit-checkpoints")
+PUBLIC_KEY_PATTERN = "/etc/mimamori/audit-keys/*.pub"
+
+
+def read_public_keys(root: Path) -> dict[str, bytes]:
+    """Every ``<key id>.pub`` under root (any depth): key id -> raw public key."""
+    keys = {}
+    for path in root.rglob("*.pub"):
+        try:
+            keys[path.stem] = bytes.fromhex(path.read_text().strip())
+        except ValueError:
+            continue
+    return keys
+
+
+def read_checkpoint_lines(root: Path) -> list[tuple[str, str]]:
+    """(source, line) of every checkpoint file under root, duplicates (the same line
+    from a node and from the log host's copy) once."""
+    seen, out = set(), []
+    for path in sorted(root.rglob(CHECKPOINT_GLOB)):
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+            line = line.strip()
+            if line and line not in seen:
+                seen.add(line)
+                out.append((f"{path.name}:{number}", line))
+    return out
+
+
+def _signature_ok(public: bytes, message: bytes, signature: bytes) -> bool:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def verify_checkpoints(rows: list[dict], lines: list[tuple[str, str]], public_keys: dict[str, bytes],
+                       not_after: dt.datetime | None = None) -> tuple[int, list[str]]:
+    """(checkpoints verified, problems): each signed checkpoint's record must be in the
+    restored chain with the hash it signed. ``not_after``: a point-in-time restore
+    ignores checkpoints signed after its target."""
+    by_id = {row["id"]: row["hash"] for row in rows}
+    last_id = max(by_id, default=0)
+    verified, problems = 0, []
+    for source, line in lines:
+        try:
+            data = json.loads(line)
+            content = {k: data[k] for k in ("v", "record_id", "hash", "at", "key_id", "reason")}
+            at = dt.datetime.fromisoformat(data["at"])
+            signature = bytes.fromhex(data["signature"])
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"checkpoint {source}: unreadable")
+            continue
+        public = public_keys.get(content["key_id"])
+        message = CHECKPOINT_PREFIX + json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
+        if public is None:
+            problems.append(f"checkpoint {source}: unknown key {content['key_id']}")
+            continue
+        if not _signature_ok(public, message, signature):
+            problems.append(f"checkpoint {source}: bad signature")
+            continue
+        if not_after is not None and at > not_after:
+            continue
+        verified += 1
+        record_id = content["record_id"]
+        if record_id == 0:
+            continue
+        if record_id > last_id:
+            problems.append(f"checkpoint {source} signed record {record_id}, the chain ends at {last_id}"
+                            " (deleted tail)")
+        elif by_id.get(record_id) is None:
+            problems.append(f"checkpoint {source}: record {record_id} is missing")
+        elif by_id[record_id] != content["hash"]:
+            problems.append(f"checkpoint {source}: record {record_id} differs from its signed hash"
+                            " (changed, or recomputed after a change)")
+    return verified, problems
 
 
 def _epoch(value) -> float:

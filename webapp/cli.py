@@ -4,7 +4,10 @@
     mimamori -c development.ini serve [--port 6544]
     mimamori -c development.ini demo-data --scale small|setagaya
     mimamori -c development.ini create-account --login admin --role admin --display-name 区管理者
-    mimamori -c development.ini audit verify
+    mimamori -c development.ini audit verify [--checkpoints DIR --public-keys DIR --database-url URL]
+    mimamori audit verify --database-url URL --checkpoints DIR --public-keys DIR   (offline: no ini, no secret)
+    mimamori -c /etc/mimamori/mimamori.ini audit checkpoint
+    mimamori -c development.ini audit keygen --key-dir DIR
     mimamori -c development.ini audit archive [--dry-run]
     mimamori -c development.ini audit verify-archive var/log-archive/access_log-2025-09.jsonl.gz
     mimamori -c /etc/mimamori/mimamori.ini jobs run        (the systemd timer, every app node)
@@ -28,7 +31,7 @@ import plaster
 import transaction
 from sqlalchemy.orm import sessionmaker
 
-from webapp.settings import SettingsError, build_settings
+from webapp.settings import DEFAULTS, SettingsError, build_settings
 
 
 def load_settings(config_uri: str) -> dict:
@@ -144,19 +147,92 @@ def cmd_create_account(args, settings):
 
 
 def cmd_audit_verify(args, settings):
+    """The chain by itself and, where checkpoints are kept, against every signed checkpoint; exit 1 on any NG."""
+    import pathlib
+
+    from webapp.audit.anchor import AnchorError, AnchorSettings, load_public_keys, newest_record_time, verify_anchored
     from webapp.audit.chain import verify_chain
+    from webapp.clock import parse_clock_setting
+    from webapp.db import create_engine
+
+    if args.interval_minutes:
+        settings = {**settings, "mimamori.audit_checkpoint_interval_minutes": args.interval_minutes}
+    try:
+        anchor = AnchorSettings.from_settings(settings)
+    except AnchorError as exc:
+        raise SystemExit(f"configuration error: {exc}") from None
+    checkpoint_dir = pathlib.Path(args.checkpoints) if args.checkpoints else anchor.checkpoint_dir
+    key_dir = pathlib.Path(args.public_keys) if args.public_keys else anchor.public_key_dir
+    for given in (args.checkpoints, args.public_keys):
+        if given and not pathlib.Path(given).is_dir():
+            raise SystemExit(f"no such directory: {given}")
+    engine = create_engine(args.database_url or settings["sqlalchemy.url"])
+    try:
+        with engine.connect() as connection:
+            if checkpoint_dir is None:
+                (checked, problems), findings, result = verify_chain(connection), [], None
+            else:
+                now = parse_clock_setting(settings["mimamori.clock"]).now()
+                # A copy of the database is judged as of its newest record, a live one as of now.
+                reference = (newest_record_time(connection) or now) if args.database_url else now
+                result = verify_anchored(connection, checkpoint_dir, load_public_keys(key_dir), reference,
+                                         anchor.max_age)
+                checked, problems, findings = result.checked, result.chain_problems, result.findings
+    finally:
+        engine.dispose()
+    for problem in problems:
+        print(f"NG record {problem.record_id}: [changed-or-deleted-row] {problem.problem}")
+    for finding in findings:
+        print(f"NG {finding}")
+    if result is None:
+        print("checkpoints: not configured (mimamori.audit_checkpoint_dir); a deleted tail or a recomputed chain "
+              "cannot be detected")
+    else:
+        latest = f"latest at record {result.latest.record_id}" if result.latest else "none"
+        print(f"checkpoints: {result.checkpoints_verified} verified in {checkpoint_dir} ({latest})")
+    if problems or findings:
+        print(f"audit chain BROKEN: {len(problems) + len(findings)} problem(s) in {checked} records")
+        raise SystemExit(1)
+    print(f"audit chain OK: {checked} records verified")
+
+
+def cmd_audit_checkpoint(args, settings):
+    _write_checkpoint(settings, "manual", required=True)
+
+
+def cmd_audit_keygen(args, settings):
+    import pathlib
+
+    from webapp.audit.anchor import generate_key_pair
+
+    try:
+        identifier, private_path, public_path = generate_key_pair(pathlib.Path(args.key_dir))
+    except FileExistsError:
+        raise SystemExit("a key with this id already exists; nothing written") from None
+    print(identifier)
+    print(f"private key {private_path} (mode 0600: give it to the app user only, mode 0400)", file=sys.stderr)
+    print(f"public key {public_path} (copy into every public key directory and keep it after rotation)",
+          file=sys.stderr)
+
+
+def _write_checkpoint(settings, reason: str, required: bool) -> None:
+    """Sign the chain's head now; exit 1 when that fails (or, if ``required``, is not configured)."""
+    from webapp.audit.anchor import AnchorError, AnchorSettings, write_checkpoint
+    from webapp.clock import parse_clock_setting
     from webapp.db import create_engine
 
     engine = create_engine(settings["sqlalchemy.url"])
-    with engine.connect() as connection:
-        checked, problems = verify_chain(connection)
-    engine.dispose()
-    for problem in problems:
-        print(f"NG {problem}")
-    if problems:
-        print(f"audit chain BROKEN: {len(problems)} problem(s) in {checked} records")
-        raise SystemExit(1)
-    print(f"audit chain OK: {checked} records verified")
+    try:
+        anchor = AnchorSettings.from_settings(settings)
+        if not anchor.signing and not required:
+            return
+        checkpoint = write_checkpoint(engine, anchor, parse_clock_setting(settings["mimamori.clock"]).now(), reason)
+    except AnchorError as exc:
+        print(f"CHECKPOINT FAILED: {exc}")
+        raise SystemExit(1) from None
+    finally:
+        engine.dispose()
+    print(f"checkpoint written: record {checkpoint.record_id}, key {checkpoint.key_id}")
 
 
 def cmd_audit_archive(args, settings):
@@ -191,6 +267,8 @@ def cmd_audit_archive(args, settings):
         print("nothing to archive: no rows older than the retention period")
     else:
         print(f"archived and deleted {sum(r.deleted for r in results)} rows into {len(results)} file(s)")
+    # Logs leaving the database pin the chain's head, as an export does.
+    _write_checkpoint(settings, "archive", required=False)
 
 
 def cmd_audit_verify_archive(args, settings):
@@ -346,8 +424,24 @@ def build_parser() -> argparse.ArgumentParser:
     account.set_defaults(func=cmd_create_account)
 
     audit = commands.add_parser("audit", help="change records").add_subparsers(dest="audit_command", required=True)
-    verify = audit.add_parser("verify", help="verify the hash chain; exit 1 naming each broken record")
-    verify.set_defaults(func=cmd_audit_verify)
+    verify = audit.add_parser("verify", help="verify the hash chain and its signed checkpoints; exit 1 naming each "
+                                             "broken record or checkpoint")
+    verify.add_argument("--checkpoints", metavar="DIR", help="checkpoint files (default: mimamori.audit_checkpoint_dir)")
+    verify.add_argument("--public-keys", metavar="DIR", help="<key id>.pub files (default: mimamori.audit_public_key_dir)")
+    verify.add_argument("--database-url", metavar="URL", help="a copy of the database, judged as of its newest record "
+                                                            "(default: sqlalchemy.url, judged as of now)")
+    verify.add_argument("--interval-minutes", metavar="N", help="the servers' checkpoint interval, if not the default "
+                                                              "(mimamori.audit_checkpoint_interval_minutes)")
+    # An auditor with a copy, the checkpoints and the public keys needs no ini file
+    # and no server secret.
+    verify.set_defaults(func=cmd_audit_verify, needs_settings=lambda a: not (
+        a.database_url and a.checkpoints and a.public_keys))
+    checkpoint = audit.add_parser("checkpoint", help="sign the chain's head into a checkpoint now")
+    checkpoint.set_defaults(func=cmd_audit_checkpoint)
+    keygen = audit.add_parser("keygen", help="generate a checkpoint signing key pair; print its key id")
+    keygen.add_argument("--key-dir", required=True, metavar="DIR", help="where <id>.key (0600) and <id>.pub go")
+    # Needs no ini file: provisioning and auditors run it where there is none.
+    keygen.set_defaults(func=cmd_audit_keygen, needs_settings=False)
     archive = audit.add_parser("archive", help="move access-log rows and auth events older than "
                                "mimamori.log_retention_days to gzip files in mimamori.log_archive_dir")
     archive.add_argument("--dry-run", action="store_true", help="only say what would be archived")
@@ -402,7 +496,10 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        needs = getattr(args, "needs_settings", True)
+        needs = needs(args) if callable(needs) else needs
+        # Without an ini file (keygen, an auditor's offline verify) only the defaults apply.
+        settings = load_settings(args.config) if needs else dict(DEFAULTS)
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -90,6 +90,21 @@ DEFAULTS: dict[str, str] = {
     "mimamori.review_concern_absent_days": "3",
     # Monthly report reminders (F-REMIND): the early one this many days before the deadline (0: none).
     "mimamori.reminder_days_before": "3",
+    # Signed checkpoints of the change-record chain (webapp.audit.anchor, S-AUDIT).
+    # Empty key or directory: none are written (development). The key file is
+    # read by the app process only (owner: the app user, mode 0400).
+    "mimamori.audit_signing_key": "",
+    "mimamori.audit_checkpoint_dir": "",
+    # Public keys by key id (<id>.pub), old ones kept after a rotation.
+    "mimamori.audit_public_key_dir": "",
+    # The job signs the head this often; verify reports a checkpoint missing after twice this.
+    "mimamori.audit_checkpoint_interval_minutes": "60",
+    # Host name in the checkpoint file names, so that the nodes' copies on the
+    # log host and in the backups never overwrite each other (empty: no name).
+    "mimamori.audit_checkpoint_node": "",
+    # A missing or unusable key fails the checkpoint job instead of being
+    # skipped: provisioning sets it on every app node (false: development).
+    "mimamori.audit_checkpoints_required": "false",
     # Access log and auth events kept this many days in the database, then
     # moved to gzip files in the archive folder by `mimamori audit archive`
     # (webapp.audit.retention, O-LOGKEEP).

@@ -64,4 +64,16 @@ MEANINGS: dict[str, str] = {
                                      "rows (the crash window, runbooks/security-logs.md)",
     "mimamori.sqlite_busy_timeout_ms": "embedded SQLite only: how long a writer waits for the write lock before "
                                        "a 503; reads never wait",
+    "mimamori.audit_signing_key": "Ed25519 key file the app signs change-record checkpoints with (owner the app "
+                                  "user, mode 0400; empty: no checkpoints)",
+    "mimamori.audit_checkpoint_dir": "folder the signed checkpoints of the change-record chain are written to "
+                                     "(empty: none)",
+    "mimamori.audit_public_key_dir": "public keys by key id (<id>.pub) `mimamori audit verify` checks "
+                                     "checkpoints with; old ones kept after a rotation",
+    "mimamori.audit_checkpoint_interval_minutes": "the job signs the chain's head this often; verify reports a "
+                                                  "checkpoint missing after twice this",
+    "mimamori.audit_checkpoint_node": "host name in the checkpoint file names, so the nodes' copies never "
+                                      "overwrite each other (empty: none)",
+    "mimamori.audit_checkpoints_required": "true: a missing or unusable signing key fails the checkpoint job "
+                                           "instead of skipping it (provisioning sets it on the app nodes)",
 }

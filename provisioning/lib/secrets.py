@@ -160,8 +160,66 @@ def ensure(env: str) -> Path:
         if not p.exists():
             _write_private(p, pysecrets.token_urlsafe(length)[:length].encode() + b"\n")
     _ensure_ca(env)
+    audit_signing_key(env)
     _check_separation()
     return d
+
+
+# --- The audit checkpoints' signing key (S-AUDIT, issue #20) ---------------------------
+#
+# Made here, on the control machine, like every other secret: never on a database
+# host, so the database and whoever holds it never see it. The formats are the app's
+# (webapp/audit/anchor.py): ``<key id>.key`` the 32-byte Ed25519 seed in hex,
+# ``<key id>.pub`` the public key in hex, the key id the first 16 hex digits of
+# SHA-256 of the public key. ``current`` names the key that signs; every ``.pub``
+# stays, so checkpoints signed before a rotation still verify after it.
+
+AUDIT_KEYS = "audit-keys"
+# PKCS#8 and SubjectPublicKeyInfo DER of an Ed25519 key end with the raw 32 bytes.
+_ED25519_RAW = 32
+
+
+def audit_key_dir(env: str) -> Path:
+    return env_dir(env) / AUDIT_KEYS
+
+
+def _new_audit_key(directory: Path) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        pem = Path(tmp) / "k.pem"
+        _openssl("genpkey", "-algorithm", "ed25519", "-out", str(pem))
+        seed = _openssl("pkey", "-in", str(pem), "-outform", "DER")[-_ED25519_RAW:]
+        public = _openssl("pkey", "-in", str(pem), "-pubout", "-outform", "DER")[-_ED25519_RAW:]
+    key_id = hashlib.sha256(public).hexdigest()[:16]
+    _write_private(directory / f"{key_id}.key", seed.hex().encode() + b"\n")
+    _write_private(directory / f"{key_id}.pub", public.hex().encode() + b"\n")
+    _write_private(directory / "current", key_id.encode() + b"\n")
+    return key_id
+
+
+def audit_signing_key(env: str) -> str:
+    """The current signing key's id, making the first key pair when there is none."""
+    directory = audit_key_dir(env)
+    current = directory / "current"
+    if current.exists():
+        return current.read_text().strip()
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return _new_audit_key(directory)
+
+
+def rotate_audit_signing_key(env: str) -> tuple[str | None, str]:
+    """A new signing key; the old public key stays (old checkpoints keep verifying),
+    the old private key is removed (nothing may sign with it any more)."""
+    directory = audit_key_dir(env)
+    old = (directory / "current").read_text().strip() if (directory / "current").exists() else None
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    new = _new_audit_key(directory)
+    if old and old != new:
+        (directory / f"{old}.key").unlink(missing_ok=True)
+    return old, new
+
+
+def audit_public_keys(env: str) -> list[Path]:
+    return sorted(audit_key_dir(env).glob("*.pub"))
 
 
 def ca_fingerprint(env: str) -> str:
@@ -178,3 +236,22 @@ def _check_separation() -> None:
                 f"S-SEP violation: environments {seen[fp]!r} and {env!r} share an internal CA"
             )
         seen[fp] = env
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m lib.secrets rotate-audit-key ENV`` from provisioning/ (runbooks/security-logs.md)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m lib.secrets")
+    commands = parser.add_subparsers(dest="command", required=True)
+    rotate = commands.add_parser("rotate-audit-key", help="a new audit checkpoint signing key; deploy next")
+    rotate.add_argument("env")
+    args = parser.parse_args(argv)
+    old, new = rotate_audit_signing_key(args.env)
+    print(f"audit signing key {old or '(none)'} -> {new}; old public keys kept in {audit_key_dir(args.env)}")
+    print(f"next: bash ci/deploy {args.env} --limit app")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

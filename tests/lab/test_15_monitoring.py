@@ -83,6 +83,16 @@ def test_clock_and_systemd_metrics_are_collected(scraped):
         == {("node", "app1"): 1.0}
 
 
+@req("S-AUDIT", "O-MON")
+def test_every_app_node_reports_its_audit_verification(scraped):
+    # The deploy ends with a signed checkpoint and a verification on each app
+    # node (roles/app); its metric is what AuditChainBroken watches.
+    wanted = {("node", "app1"): 1.0, ("node", "app2"): 1.0}
+    got = labkit.wait_for(lambda: values("mimamori_audit_verify_success") == wanted and wanted,
+                          timeout=90, interval=3)
+    assert got == wanted, values("mimamori_audit_verify_success")
+
+
 @req("O-FW")
 @pytest.mark.parametrize("host, port", [("app1", 9100), ("lb1", 9101), ("db1", 9187)])
 def test_exporters_answer_mon1_only(host, port):

@@ -113,7 +113,7 @@ def test_required_alerts_exist(rendered):
                   "SystemdUnitFailed", "AppNodeDown", "HighErrorRate", "HighLatency",
                   "DatabaseDown", "PatroniNoLeader", "ReplicationLag", "BackupTooOld",
                   "RestoreDrillFailed", "CertificateExpiring", "CertificateExpiryImminent",
-                  "OutboxStuck", "JobNotRun", "Watchdog"]:
+                  "OutboxStuck", "JobNotRun", "Watchdog", "AuditChainBroken", "AuditVerifyNotRun"]:
         assert f"alert: {alert}\n" in text, alert
 
 

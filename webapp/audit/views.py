@@ -1,7 +1,8 @@
 """The log viewer for admins and auditors (S-ACCESSLOG, S-AUDIT): filter, page, export.
 
 GET only: filtering changes nothing. ``?format=csv`` returns the filtered rows
-as a CSV file; each export is itself appended to the change-record chain.
+as a CSV file; each export is itself appended to the change-record chain, and the chain's
+head is signed into a checkpoint once it commits (webapp.audit.anchor).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 from pyramid.view import view_config
 
+from webapp.audit.anchor import checkpoint_after_commit
 from webapp.audit.labels import (
     ACTION_LABELS,
     EVENT_LABELS,
@@ -81,6 +83,8 @@ def _log_page(request, kind: str) -> dict | Response:
         else:
             body, count = csv_bytes(kind, rows)
             record_export(request.db, actor_for_request(request), kind, log_filter, count)
+            # Whoever takes logs home also pins the chain's head, export record included.
+            checkpoint_after_commit(request)
             stamp = request.clock.now().strftime("%Y%m%d%H%M%S")
             return Response(
                 body=body, content_type="text/csv", charset="utf-8",

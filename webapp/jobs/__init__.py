@@ -32,6 +32,15 @@ def remind_reports(context: JobContext) -> str:
     return run_reminders(context.engine, context.settings, context.clock)
 
 
+def sign_checkpoint(context: JobContext) -> str:
+    from webapp.audit.anchor import AnchorError, checkpoint_job
+
+    try:
+        return checkpoint_job(context.engine, context.settings, context.clock.now())
+    except AnchorError as exc:
+        raise JobError(str(exc)) from None
+
+
 def registry() -> list[Job]:
     """Every job, in the order a run does them."""
     return [
@@ -40,4 +49,7 @@ def registry() -> list[Job]:
         Job("reports.remind", "remind facilities of the monthly report deadline, once per step (F-REMIND)",
             remind_reports),
         Job("mail.deliver", "deliver due messages from the mail outbox (retrying failed ones)", deliver_mail),
+        # Last, so the head it signs includes what the other jobs recorded.
+        Job("audit.checkpoint", "sign the change-record chain's head when the interval is up (S-AUDIT)",
+            sign_checkpoint),
     ]

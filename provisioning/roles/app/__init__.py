@@ -26,6 +26,11 @@ HERE = Path(__file__).parent
 RESTART_BY_ORCHESTRATOR = os.environ.get("MIMAMORI_APP_RESTART") == "drain"
 BASE = "/opt/mimamori"
 STATE = "/var/lib/mimamori"
+# Signed checkpoints (S-AUDIT, issue #20): the key pair from the control machine,
+# and this node's checkpoint files (shipped to the log host by roles/logging,
+# kept by the file backups with the rest of STATE).
+AUDIT_KEY_DIR = "/etc/mimamori/audit-keys"
+CHECKPOINT_DIR = f"{STATE}/audit-checkpoints"
 
 
 def database_url(env: str, user: str | None = None, password_name: str = "db-app-password") -> str:
@@ -91,6 +96,7 @@ def configure():
     ca = files.put(name="Install the internal CA for database TLS",
                    src=str(secrets.ca_paths(env)[1]), dest="/etc/mimamori/internal-ca.crt",
                    mode="0644")
+    audit_key_id, audit_keys = audit_signing_keys(env)
     ini = files.template(
         name="Configure the application",
         src=str(HERE / "templates/mimamori.ini.j2"),
@@ -103,6 +109,8 @@ def configure():
         listen_port=host.data.app_port,
         threads=host.data.app_threads,
         site_name=host.data.site_name,
+        audit_key_dir=AUDIT_KEY_DIR, audit_key_id=audit_key_id,
+        checkpoint_dir=CHECKPOINT_DIR, node=host.name,
     )
     # Secrets go to an EnvironmentFile only root reads; systemd hands them to the
     # process, and the `mimamori` command sources it in a shell: envfile writes
@@ -136,7 +144,7 @@ def configure():
         name="Install the application service",
         src=str(HERE / "templates/mimamori.service.j2"),
         dest="/etc/systemd/system/mimamori.service",
-        mode="0644",
+        mode="0644", checkpoint_dir=CHECKPOINT_DIR,
     )
     current = files.link(name="Point the current release at this wheelhouse",
                          path=f"{BASE}/current", target=release, symbolic=True)
@@ -178,17 +186,21 @@ def configure():
     jobs_units = [
         files.template(name="Install the periodic jobs service",
                        src=str(HERE / "templates/mimamori-jobs.service.j2"),
-                       dest="/etc/systemd/system/mimamori-jobs.service", mode="0644"),
+                       dest="/etc/systemd/system/mimamori-jobs.service", mode="0644",
+                       checkpoint_dir=CHECKPOINT_DIR),
         files.template(name="Install the periodic jobs timer",
                        src=str(HERE / "templates/mimamori-jobs.timer.j2"),
                        dest="/etc/systemd/system/mimamori-jobs.timer", mode="0644",
                        interval=host.data.get("app_jobs_interval", "2min")),
     ]
+    jobs_units += audit_verify_units()
     systemd.daemon_reload(name="Reload systemd units",
                           _if=lambda: unit.did_change() or any(u.did_change() for u in jobs_units))
     systemd.service(name="Start and enable the application", service="mimamori.service",
                     running=True, enabled=True)
     systemd.service(name="Start and enable the periodic jobs timer", service="mimamori-jobs.timer",
+                    running=True, enabled=True)
+    systemd.service(name="Start and enable the daily audit verification", service="mimamori-audit-verify.timer",
                     running=True, enabled=True)
     # One node at a time, each back on /healthz (and given the load balancers'
     # two 1 s checks to see it) before the next goes down, so HAProxy always
@@ -202,10 +214,57 @@ def configure():
         ],
         _serial=True,
         _if=lambda: not RESTART_BY_ORCHESTRATOR
-        and any(op.did_change() for op in [current, ini, env_file, unit, ca]),
+        and any(op.did_change() for op in [current, ini, env_file, unit, ca, *audit_keys]),
+    )
+    # After a deploy that changed the node: it signs the head, then verifies
+    # everything it signed so far (the result reaches monitoring; a failure does
+    # not stop the deploy). A deploy that changes nothing runs nothing here.
+    server.shell(
+        name="Sign a checkpoint and verify the change records after the deploy",
+        commands=[run_as_service + " audit checkpoint",
+                  "systemctl start --no-block mimamori-audit-verify.service"],
+        _if=lambda: any(op.did_change() for op in [current, ini, env_file, unit, ca, *audit_keys]),
     )
     server.shell(
         name="Remove all but the three newest releases",
         commands=[f"ls -1dt {BASE}/releases/*/ | tail -n +4 | xargs -r rm -rf"],
         _if=current.did_change,
     )
+
+
+def audit_signing_keys(env: str):
+    """The signing key for the app user alone (0400) and every public key beside it;
+    a private key rotated away (lib/secrets.py rotate-audit-key) is removed from the node."""
+    key_id = secrets.audit_signing_key(env)
+    key_dir = secrets.audit_key_dir(env)
+    files.directory(name="Create the audit key folder", path=AUDIT_KEY_DIR,
+                    user="root", group="mimamori", mode="0750")
+    files.directory(name="Create this node's checkpoint folder", path=CHECKPOINT_DIR,
+                    user="mimamori", group="mimamori", mode="0750")
+    ops = [files.put(name="Install the audit signing key (the app user alone reads it)",
+                     src=str(key_dir / f"{key_id}.key"), dest=f"{AUDIT_KEY_DIR}/{key_id}.key",
+                     user="mimamori", group="mimamori", mode="0400")]
+    for public in secrets.audit_public_keys(env):
+        ops.append(files.put(name=f"Install the audit public key {public.stem}", src=str(public),
+                             dest=f"{AUDIT_KEY_DIR}/{public.name}", user="root", group="mimamori",
+                             mode="0644"))
+    for public in secrets.audit_public_keys(env):
+        if public.stem != key_id:
+            ops.append(files.file(name=f"Remove the audit signing key {public.stem} rotated away",
+                                  path=f"{AUDIT_KEY_DIR}/{public.stem}.key", present=False))
+    return key_id, ops
+
+
+def audit_verify_units():
+    return [
+        files.template(name="Install the audit verification script",
+                       src=str(HERE / "templates/mimamori-audit-verify.j2"),
+                       dest="/usr/local/sbin/mimamori-audit-verify", mode="0750",
+                       checkpoint_dir=CHECKPOINT_DIR, audit_key_dir=AUDIT_KEY_DIR),
+        files.template(name="Install the audit verification service",
+                       src=str(HERE / "templates/mimamori-audit-verify.service.j2"),
+                       dest="/etc/systemd/system/mimamori-audit-verify.service", mode="0644"),
+        files.template(name="Install the audit verification timer",
+                       src=str(HERE / "templates/mimamori-audit-verify.timer.j2"),
+                       dest="/etc/systemd/system/mimamori-audit-verify.timer", mode="0644"),
+    ]

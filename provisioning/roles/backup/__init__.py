@@ -43,7 +43,10 @@ PGBACKREST_PORT = 8432
 TEXTFILE_DIR = "/var/lib/prometheus/node-exporter"
 # Files restic keeps (the database is pgBackRest's): configuration, secrets,
 # certificates and keys of every host.
-FILE_PATHS = ["/etc", "/var/lib/mimamori"]  # the second: app state and access-log archives
+# The second: app state, access-log archives and each app node's signed audit
+# checkpoints; the third: the log host's collected copy of every node's
+# checkpoints (roles/logging). A path a host does not have is skipped.
+FILE_PATHS = ["/etc", "/var/lib/mimamori", "/var/log/remote/audit-checkpoints"]
 # Hosts whose files are backed up: every appliance host (not the lab's VM,
 # which runs no role of the appliance).
 FILE_BACKUP_GROUPS = ("lb", "app", "db", "mon", "backup")
@@ -131,7 +134,9 @@ def repository():
               src=StringIO("create_main_cluster = false\n"),
               dest="/etc/postgresql-common/createcluster.conf", mode="0644")
     apt.packages(name="Install pgBackRest, restic, rclone and PostgreSQL for the drills",
-                 packages=["pgbackrest", "restic", "rclone", "postgresql-15", "postgresql-client-15"])
+                 packages=["pgbackrest", "restic", "rclone", "postgresql-15", "postgresql-client-15",
+                           # the drill checks the audit checkpoints' Ed25519 signatures
+                           "python3-cryptography"])
     systemd.service(name="No PostgreSQL service on the backup host", service="postgresql.service",
                     running=False, enabled=False)
     server.user(name="The repository's owner", user="pgbackrest", system=True,

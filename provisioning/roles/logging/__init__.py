@@ -1,5 +1,6 @@
 """Central logging (O-LOGKEEP, S-ACCESSLOG, T-SP 17): rsyslog on every host ships
-auth, audit, antivirus and the app's access log to the environment's log host
+auth, audit, antivirus, the app's access log and the app nodes' signed audit
+checkpoints to the environment's log host
 (``log_host``) over mutually authenticated TLS (internal CA, per-host
 certificates); the log host files them per host and keeps them
 ``log_keep_days`` days with logrotate."""
@@ -11,6 +12,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets
+from roles import app
 
 T = Path(__file__).parent / "templates"
 
@@ -34,6 +36,13 @@ def configure():
                        dest="/etc/rsyslog.d/60-mimamori-forward.conf", mode="0644",
                        log_host=d.log_host),
     ]
+    # App nodes: their signed audit checkpoints leave the node line by line.
+    checkpoints_conf = "/etc/rsyslog.d/30-mimamori-checkpoints.conf"
+    changed.append(files.template(
+        name="Ship the signed audit checkpoints", src=str(T / "checkpoints.conf.j2"),
+        dest=checkpoints_conf, mode="0644", checkpoint_dir=app.CHECKPOINT_DIR,
+    ) if "app" in host.groups else files.file(name="No audit checkpoints here", path=checkpoints_conf,
+                                              present=False))
     serving = host.name == d.log_host
     server_conf = "/etc/rsyslog.d/20-mimamori-server.conf"
     changed.append(files.template(
@@ -43,6 +52,8 @@ def configure():
     if serving:
         files.directory(name="Central log folder", path="/var/log/remote", mode="0750",
                         group="adm")
+        files.directory(name="Collected audit checkpoints", path="/var/log/remote/audit-checkpoints",
+                        mode="0750", group="adm")
         files.template(name="Keep central logs", src=str(T / "logrotate.j2"),
                        dest="/etc/logrotate.d/mimamori-remote", mode="0644",
                        keep_days=d.log_keep_days)
