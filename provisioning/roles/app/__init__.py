@@ -18,6 +18,7 @@ from pyinfra.operations import apt, files, server, systemd
 
 from lib import envfile, secrets, topology, wheels
 from roles import db
+from roles.audit_checkpoints import AUDIT_KEY_DIR, CHECKPOINT_DIR, STATE
 
 HERE = Path(__file__).parent
 # ci/upgrade-app restarts the nodes itself afterwards, each drained in HAProxy
@@ -25,12 +26,8 @@ HERE = Path(__file__).parent
 # switches the release without restarting anything.
 RESTART_BY_ORCHESTRATOR = os.environ.get("MIMAMORI_APP_RESTART") == "drain"
 BASE = "/opt/mimamori"
-STATE = "/var/lib/mimamori"
-# Signed checkpoints (S-AUDIT, issue #20): the key pair from the control machine,
-# and this node's checkpoint files (shipped to the log host by roles/logging,
-# kept by the file backups with the rest of STATE).
-AUDIT_KEY_DIR = "/etc/mimamori/audit-keys"
-CHECKPOINT_DIR = f"{STATE}/audit-checkpoints"
+# STATE, AUDIT_KEY_DIR and CHECKPOINT_DIR (signed checkpoints, S-AUDIT) live in
+# roles/audit_checkpoints.py, shared with roles/logging, which ships the checkpoints.
 
 
 def database_url(env: str, user: str | None = None, password_name: str = "db-app-password") -> str:

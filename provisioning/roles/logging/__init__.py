@@ -12,7 +12,7 @@ from pyinfra.api import deploy
 from pyinfra.operations import apt, files, server, systemd
 
 from lib import secrets
-from roles import app
+from roles.audit_checkpoints import CHECKPOINT_DIR
 
 T = Path(__file__).parent / "templates"
 
@@ -40,7 +40,7 @@ def configure():
     checkpoints_conf = "/etc/rsyslog.d/30-mimamori-checkpoints.conf"
     changed.append(files.template(
         name="Ship the signed audit checkpoints", src=str(T / "checkpoints.conf.j2"),
-        dest=checkpoints_conf, mode="0644", checkpoint_dir=app.CHECKPOINT_DIR,
+        dest=checkpoints_conf, mode="0644", checkpoint_dir=CHECKPOINT_DIR,
     ) if "app" in host.groups else files.file(name="No audit checkpoints here", path=checkpoints_conf,
                                               present=False))
     serving = host.name == d.log_host
