@@ -6,6 +6,14 @@ are first read, and raises if they are not: in a view, in the access log
 ``request.params`` and ``request.path_qs``), so the answer ended as a bare
 server error without our headers.
 
+NUL characters (``%00`` or a raw 0x00) are dropped from a form body the same
+way, before anyone reads it: no text the app keeps or looks up can hold one
+(PostgreSQL refuses it in a text value, so a facility code ending in NUL on
+POST /children/new was a 500), no keyboard types one, and dropping it keeps the
+rest of what was typed. Query strings are left to their readers, which already
+refuse a NUL where it matters (``next``) or drop it (the search boxes); a
+multipart body to its view: an uploaded file is the import's to judge.
+
 The outer tween runs before anything reads the request: it replaces what
 cannot be decoded (the path's bad bytes by U+FFFD, an undecodable query or
 body by nothing) so every later reader sees text, and marks the request. The
@@ -58,6 +66,10 @@ def _query_is_utf8(text: str) -> bool:
     return True
 
 
+# Every literal "%" is itself escaped (%25), so "%00" can only be an escaped NUL.
+_NUL = re.compile(r"%00|\x00")
+
+
 def _repair(request) -> bool:
     """Make the request readable; True if something had to be dropped or replaced."""
     environ = request.environ
@@ -71,7 +83,11 @@ def _repair(request) -> bool:
         malformed = True
     if request.method == "POST" and request.content_length:
         if request.content_type == _FORM:
-            readable = _query_is_utf8(request.body.decode("latin-1"))
+            body = request.body.decode("latin-1")
+            if _NUL.search(body):
+                body = _NUL.sub("", body)
+                request.body = body.encode("latin-1")
+            readable = _query_is_utf8(body)
         else:
             try:
                 request.POST  # noqa: B018  (multipart: parsed, and its text decoded, now)

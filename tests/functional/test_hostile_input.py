@@ -442,3 +442,13 @@ def test_hostile_requests_property(world):
 
     run()
 
+
+
+@pytest.mark.req("S-WEB", "F-UI")
+def test_a_nul_in_a_form_field_is_dropped_not_a_server_error(world):
+    # Found by the property test on PostgreSQL: a facility code "\x00" reached a
+    # lookup, and PostgreSQL refuses NUL in a text value (500). The form now sees
+    # the code without it: an unknown code, answered with the form's own error.
+    case = Hostile(route="children.new", method="POST", role="admin", path=(), query=(), raw_query="",
+                   form=(("facility_code", "\x00"),), upload=None)
+    send(world, _resolve(world, case))
