@@ -26,6 +26,7 @@ import getpass
 import logging
 import signal
 import sys
+import warnings
 
 import plaster
 import transaction
@@ -492,7 +493,18 @@ def cmd_manuals_build(args, settings):
     build.run(args)
 
 
+def silence_pyramid_pkg_resources_warning() -> None:
+    """Pyramid 2.0 imports ``pkg_resources``, which setuptools deprecates on import.
+
+    The warning is for Pyramid's maintainers; printed before every command, it taught
+    operators to ignore stderr. The lock keeps a setuptools that still ships the module
+    (``tests/unit/test_cli_warnings.py`` says which); only this one message is hidden.
+    """
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+
+
 def main(argv=None) -> int:
+    silence_pyramid_pkg_resources_warning()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     args = build_parser().parse_args(argv)
     try:
