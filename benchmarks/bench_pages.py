@@ -22,6 +22,9 @@ database whose schema ``public`` is dropped) this script
 5. prints the app process's memory (RSS, and USS: its private pages) after start-up
    and after the run, and the CPU growth from the fewest to the most years.
 
+``--paired`` instead serves 1 and 10 years at once and measures them in alternating blocks
+(bench_paired.py), to decide the +10 % growth aim under a noisy machine's load.
+
 ``--soak SECONDS`` instead runs the GET pages mixed (16 users, one page each) for
 that long and prints RSS/USS every 30 s and the growth (issue 19 item 6).
 
@@ -552,17 +555,26 @@ def count_statements(url: str, context: Context, pages: list[Page], submit_facil
 
 
 @contextlib.contextmanager
+def serving_app(url: str):
+    """The application on ``url`` served by waitress in its own process: yields (port, process id,
+    log directory)."""
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
+    port = free_port()
+    ini = write_ini(tmp, url, port)
+    with serving([sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"], port, tmp / "app.log",
+                 "/healthz") as app:
+        yield port, app.pid, tmp
+
+
+@contextlib.contextmanager
 def servers(url: str):
     """The application and the hello baseline, each served by waitress in its own process:
     yields (app port, app process id, hello port, log directory)."""
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
-    app_port, hello_port = free_port(), free_port()
-    ini = write_ini(tmp, url, app_port)
-    app_cmd = [sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"]
-    hello_cmd = [sys.executable, str(REPO / "benchmarks" / "hello_app.py"), f"127.0.0.1:{hello_port}", str(THREADS)]
-    with serving(hello_cmd, hello_port, tmp / "hello.log", "/"), \
-            serving(app_cmd, app_port, tmp / "app.log", "/healthz") as app:
-        yield app_port, app.pid, hello_port, tmp
+    hello_port = free_port()
+    with serving_app(url) as (app_port, pid, tmp), \
+            serving([sys.executable, str(REPO / "benchmarks" / "hello_app.py"), f"127.0.0.1:{hello_port}",
+                     str(THREADS)], hello_port, tmp / "hello.log", "/"):
+        yield app_port, pid, hello_port, tmp
 
 
 def logged_in(port: int, login: str) -> Client:
@@ -766,6 +778,10 @@ def main(argv=None) -> int:
     parser.add_argument("--soak", type=float, metavar="SECONDS",
                         help="instead: mixed load of the GET pages for SECONDS on the first --db at the "
                              "most --years, printing the app process's memory every 30 s")
+    parser.add_argument("--paired", action="store_true",
+                        help="instead: 1 and 10 years served at once and measured in alternating blocks, "
+                             "deciding the +10 %% CPU growth aim per page under noise (bench_paired.py)")
+    parser.add_argument("--blocks", type=int, default=20, help="with --paired: pairs of blocks per page")
     args = parser.parse_args(argv)
     pages = [page for page in PAGES if page.key in args.pages]
     pg_url = os.environ.get("MIMAMORI_BENCH_DATABASE_URL")
@@ -778,6 +794,11 @@ def main(argv=None) -> int:
     for label, url in targets:
         with tempfile.TemporaryDirectory(prefix="mimamori-bench-db-") as directory:
             url = url or f"sqlite:///{directory}/bench.sqlite"
+            if args.paired:
+                from bench_paired import bench_paired
+
+                bench_paired(url, label, directory, pages, SUBMIT in args.pages, args.blocks)
+                continue
             if args.soak:
                 soak(url, label, max(args.years), pages, args.soak)
                 return 0
