@@ -543,7 +543,8 @@ def count_statements(url: str, context: Context, pages: list[Page], submit_facil
         form = report_form()
         for name, value in (("days_expected", "20"), ("days_attended", "20"), ("days_absent", "0")):
             form[name] = value
-        form["nothing_special"] = True
+        # 様子 or 特記事項なし, not both: a returned report's form brings its old 様子 back.
+        form["condition"], form["nothing_special"] = "", True
         assert form.submit("action", value="save").status_int == 303
         form = report_form()
         counts[SUBMIT] = counted(lambda: form.submit("action", value="submit"))
