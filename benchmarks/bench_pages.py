@@ -153,23 +153,7 @@ def in_process_timings(web, path: str, loads: int):
 def caseworker_web(url: str, login: str):
     """The app in this process (WebTest, access log written synchronously and not printed),
     logged in as the demo caseworker ``login``."""
-    from webtest import TestApp
-
-    from webapp.config import configure
-    from webapp.demo import DEMO_PASSWORD
-    from webapp.settings import build_settings
-
-    settings = build_settings({
-        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
-        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        "mimamori.access_log_writer": "sync",
-    }, environ={})
-    logging.getLogger("mimamori.access").disabled = True
-    web = TestApp(configure(settings).make_wsgi_app(), extra_environ=BROWSER_ENVIRON)
-    form = web.get("/login").forms[0]
-    form["login"], form["password"] = login, DEMO_PASSWORD
-    assert form.submit().status_int == 303
-    return web
+    return webtest_client(in_process_app(url)[0], login)
 
 
 def prepare_database(url: str, **load_options) -> float:
@@ -481,39 +465,48 @@ def logins_for(role: str, context: Context, count: int, offset: int = 0) -> list
 # --- SQL statements per request ----------------------------------------------------------
 
 
-def count_statements(url: str, context: Context, pages: list[Page], submit_facility: str | None) -> dict:
-    """SQL statements per request, in-process (WebTest) against the same database: each page for
-    its sequential user, the report list for the smallest facility too (``period_small``), and a
-    submit at ``submit_facility``."""
-    from sqlalchemy import event
-    from webtest import TestApp
-
+def in_process_app(url: str):
+    """The application on ``url`` in this process, for WebTest: (WSGI app, its engine). The access-log
+    row is written on the request's own thread, so its statements belong to the request (production
+    batches these rows on a background thread); its JSON lines on stdout are silenced."""
     from webapp.config import configure
-    from webapp.demo import DEMO_PASSWORD
     from webapp.settings import build_settings
 
     settings = build_settings({
         "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
         "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        # The access-log row on the request's own thread, so it is counted with
-        # the request (production batches these rows on a background thread).
         "mimamori.access_log_writer": "sync",
     }, environ={})
     config = configure(settings)
-    # The access log's JSON lines on stdout would drown the table; its
-    # database rows (and their statements) are still written and counted.
     logging.getLogger("mimamori.access").disabled = True
-    engine = config.registry["db.engine"]
-    app = config.make_wsgi_app()
+    return config.make_wsgi_app(), config.registry["db.engine"]
+
+
+def webtest_client(app, login: str):
+    """A WebTest client of ``app`` logged in as the demo account ``login``."""
+    from webtest import TestApp
+
+    from webapp.demo import DEMO_PASSWORD
+
+    web = TestApp(app, extra_environ=BROWSER_ENVIRON)
+    form = web.get("/login").forms[0]
+    form["login"], form["password"] = login, DEMO_PASSWORD
+    assert form.submit().status_int == 303
+    return web
+
+
+def count_statements(url: str, context: Context, pages: list[Page], submit_facility: str | None) -> dict:
+    """SQL statements per request, in-process (WebTest) against the same database: each page for
+    its sequential user, the report list for the smallest facility too (``period_small``), and a
+    submit at ``submit_facility``."""
+    from sqlalchemy import event
+
+    app, engine = in_process_app(url)
     statements = [0]
     event.listen(engine, "before_cursor_execute", lambda *args: statements.__setitem__(0, statements[0] + 1))
 
     def client(login):
-        web = TestApp(app, extra_environ=BROWSER_ENVIRON)
-        form = web.get("/login").forms[0]
-        form["login"], form["password"] = login, DEMO_PASSWORD
-        assert form.submit().status_int == 303
-        return web
+        return webtest_client(app, login)
 
     def counted(call):
         statements[0] = 0
