@@ -37,26 +37,30 @@ def page_statements(url: str, path: str, login: str) -> list[tuple[str, object]]
     return recorded
 
 
-def buffers(url: str, statement: str, parameters) -> tuple[int, str, dict]:
-    """Shared buffers (hit + read) of ``statement`` under EXPLAIN ANALYZE, its top node, its plan."""
+def explain(url: str, statement: str, parameters, options: str) -> list:
+    """The rows of ``EXPLAIN (options) statement`` on ``url`` (rolled back: EXPLAIN ANALYZE runs it)."""
     from webapp.db import create_engine
 
     engine = create_engine(url)
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + statement, parameters or None)
-        plan = cursor.fetchone()[0][0]["Plan"]
+        cursor.execute(f"EXPLAIN ({options}) " + statement, parameters or None)
+        rows = cursor.fetchall()
         connection.rollback()
     finally:
         connection.close()
         engine.dispose()
-    return plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0), plan["Node Type"], plan
+    return rows
+
+
+def buffers(url: str, statement: str, parameters) -> tuple[int, str]:
+    """Shared buffers (hit + read) of ``statement`` under EXPLAIN ANALYZE, and its plan's top node."""
+    plan = explain(url, statement, parameters, "ANALYZE, BUFFERS, FORMAT JSON")[0][0][0]["Plan"]
+    return plan.get("Shared Hit Blocks", 0) + plan.get("Shared Read Blocks", 0), plan["Node Type"]
 
 
 def compare(url_1: str, url_10: str, key: str, show_plans: bool) -> None:
-    import json
-
     page = next(p for p in PAGES if p.key == key)
     context = read_context(url_1)
     login = logins_for(page.role, context, 1)[0]
@@ -67,14 +71,16 @@ def compare(url_1: str, url_10: str, key: str, show_plans: bool) -> None:
     for index, ((statement, params_1), (statement_10, params_10)) in enumerate(zip(runs[1], runs[10])):
         if not statement.lstrip().upper().startswith("SELECT"):
             continue
-        b1, _node, _plan = buffers(url_1, statement, params_1)
-        b10, node, plan = buffers(url_10, statement_10, params_10)
+        b1, _node = buffers(url_1, statement, params_1)
+        b10, node = buffers(url_10, statement_10, params_10)
         totals[1] += b1
         totals[10] += b10
         if b1 != b10:
             print(f"  #{index:<3} buffers {b1:6d} -> {b10:6d}  {node:<18} {' '.join(statement.split())[:150]}")
             if show_plans:
-                print(json.dumps(plan, indent=1, ensure_ascii=False)[:6000])
+                print(f"      parameters: {params_10}")
+                for (line,) in explain(url_10, statement_10, params_10, "ANALYZE, BUFFERS"):
+                    print("      " + line)
     print(f"  page's SELECTs: {totals[1]} -> {totals[10]} shared buffers")
 
 
