@@ -243,12 +243,11 @@ def bench_paired(url: str, label: str, directory: str, pages: list[Page], submit
             port, pid, logs = stack.enter_context(serving_app(side_url))
             sides.append(Side(years, side_url, port, pid))
             print(f"  {years} y: app pid {pid} on port {port} (logs in {logs})", flush=True)
-        for page in pages:
-            results[page.key] = measure_pair(page, sides, context, blocks, stats)
-            print(f"  {page.key} done", flush=True)
-        if submit:
-            results[SUBMIT] = measure_pair(None, sides, context, blocks, stats)
-            print(f"  {SUBMIT} done", flush=True)
+        for page in pages + ([None] if submit else []):
+            key = page.key if page else SUBMIT
+            results[key] = measure_pair(page, sides, context, blocks, stats)
+            # Each page's line as soon as it is measured: a run that fails later keeps what it had.
+            print(f"  {key} done: {result_line(results[key])}", flush=True)
     if stats:
         stats.close()
     # Statement counts on copies at rest; the submit at a facility the timed submits left alone.
@@ -261,6 +260,15 @@ def bench_paired(url: str, label: str, directory: str, pages: list[Page], submit
         print(f"(SQL statements not counted: {exc!r:.300})")
     print_paired(label, pages, submit, results, counts, blocks)
     return results
+
+
+def result_line(r: dict) -> str:
+    line = (f"1y {r['cpu'][1]:.1f} ms, 10y {r['cpu'][10]:.1f} ms, 10y/1y {r['median']:.3f}"
+            f" [{r['low']:.3f}-{r['high']:.3f}] min-max {r['min']:.2f}-{r['max']:.2f} {r['decision']}")
+    if "pg" in r:
+        line += " pg per request (stmts, rows, buffers) " + " / ".join(
+            "{:.1f}, {:.0f}, {:.0f}".format(*r["pg"][years]) for years in (1, 10))
+    return line
 
 
 def print_paired(label: str, pages: list[Page], submit: bool, results: dict, counts: dict, blocks: int) -> None:
