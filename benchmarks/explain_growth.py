@@ -37,6 +37,9 @@ def page_statements(url: str, path: str, login: str) -> list[tuple[str, object]]
     return recorded
 
 
+GENERIC = False  # --generic
+
+
 def explain(url: str, statement: str, parameters, options: str) -> list:
     """The rows of ``EXPLAIN (options) statement`` on ``url`` (rolled back: EXPLAIN ANALYZE runs it)."""
     from webapp.db import create_engine
@@ -45,6 +48,10 @@ def explain(url: str, statement: str, parameters, options: str) -> list:
     connection = engine.raw_connection()
     try:
         cursor = connection.cursor()
+        if GENERIC:
+            # As the served app runs a statement psycopg has prepared (after 5 executions): the plan
+            # PostgreSQL may then keep is the generic one, made without the parameters' values.
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
         cursor.execute(f"EXPLAIN ({options}) " + statement, parameters or None)
         rows = cursor.fetchall()
         connection.rollback()
@@ -69,7 +76,7 @@ def compare(url_1: str, url_10: str, key: str, show_plans: bool) -> None:
     print(f"\n{key}: GET {path} as {login}; {len(runs[1])} statements at 1 y, {len(runs[10])} at 10 y")
     totals = {1: 0, 10: 0}
     for index, ((statement, params_1), (statement_10, params_10)) in enumerate(zip(runs[1], runs[10])):
-        if not statement.lstrip().upper().startswith("SELECT"):
+        if not statement.lstrip().upper().startswith(("SELECT", "WITH")):
             continue
         b1, _node = buffers(url_1, statement, params_1)
         b10, node = buffers(url_10, statement_10, params_10)
@@ -88,7 +95,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("pages", nargs="+", choices=[p.key for p in PAGES])
     parser.add_argument("--plans", action="store_true", help="print the 10-year plan of each statement that grows")
+    parser.add_argument("--generic", action="store_true",
+                        help="generic plans (plan_cache_mode = force_generic_plan), as prepared statements get")
     args = parser.parse_args(argv)
+    global GENERIC
+    GENERIC = args.generic
     url = os.environ.get("MIMAMORI_BENCH_DATABASE_URL")
     if not url or not url.startswith("postgresql"):
         parser.error("needs MIMAMORI_BENCH_DATABASE_URL: the PostgreSQL database bench_pages.py --paired loaded")
