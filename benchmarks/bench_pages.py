@@ -22,6 +22,9 @@ database whose schema ``public`` is dropped) this script
 5. prints the app process's memory (RSS, and USS: its private pages) after start-up
    and after the run, and the CPU growth from the fewest to the most years.
 
+``--paired`` instead serves 1 and 10 years at once and measures them in alternating blocks
+(bench_paired.py), to decide the +10 % growth aim under a noisy machine's load.
+
 ``--soak SECONDS`` instead runs the GET pages mixed (16 users, one page each) for
 that long and prints RSS/USS every 30 s and the growth (issue 19 item 6).
 
@@ -150,23 +153,7 @@ def in_process_timings(web, path: str, loads: int):
 def caseworker_web(url: str, login: str):
     """The app in this process (WebTest, access log written synchronously and not printed),
     logged in as the demo caseworker ``login``."""
-    from webtest import TestApp
-
-    from webapp.config import configure
-    from webapp.demo import DEMO_PASSWORD
-    from webapp.settings import build_settings
-
-    settings = build_settings({
-        "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
-        "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        "mimamori.access_log_writer": "sync",
-    }, environ={})
-    logging.getLogger("mimamori.access").disabled = True
-    web = TestApp(configure(settings).make_wsgi_app(), extra_environ=BROWSER_ENVIRON)
-    form = web.get("/login").forms[0]
-    form["login"], form["password"] = login, DEMO_PASSWORD
-    assert form.submit().status_int == 303
-    return web
+    return webtest_client(in_process_app(url)[0], login)
 
 
 def prepare_database(url: str, **load_options) -> float:
@@ -478,39 +465,48 @@ def logins_for(role: str, context: Context, count: int, offset: int = 0) -> list
 # --- SQL statements per request ----------------------------------------------------------
 
 
-def count_statements(url: str, context: Context, pages: list[Page], submit_facility: str | None) -> dict:
-    """SQL statements per request, in-process (WebTest) against the same database: each page for
-    its sequential user, the report list for the smallest facility too (``period_small``), and a
-    submit at ``submit_facility``."""
-    from sqlalchemy import event
-    from webtest import TestApp
-
+def in_process_app(url: str):
+    """The application on ``url`` in this process, for WebTest: (WSGI app, its engine). The access-log
+    row is written on the request's own thread, so its statements belong to the request (production
+    batches these rows on a background thread); its JSON lines on stdout are silenced."""
     from webapp.config import configure
-    from webapp.demo import DEMO_PASSWORD
     from webapp.settings import build_settings
 
     settings = build_settings({
         "sqlalchemy.url": url, "mimamori.session_secret": SESSION_SECRET,
         "mimamori.secure_cookies": "false", "mimamori.second_factor_roles": "",
-        # The access-log row on the request's own thread, so it is counted with
-        # the request (production batches these rows on a background thread).
         "mimamori.access_log_writer": "sync",
     }, environ={})
     config = configure(settings)
-    # The access log's JSON lines on stdout would drown the table; its
-    # database rows (and their statements) are still written and counted.
     logging.getLogger("mimamori.access").disabled = True
-    engine = config.registry["db.engine"]
-    app = config.make_wsgi_app()
+    return config.make_wsgi_app(), config.registry["db.engine"]
+
+
+def webtest_client(app, login: str):
+    """A WebTest client of ``app`` logged in as the demo account ``login``."""
+    from webtest import TestApp
+
+    from webapp.demo import DEMO_PASSWORD
+
+    web = TestApp(app, extra_environ=BROWSER_ENVIRON)
+    form = web.get("/login").forms[0]
+    form["login"], form["password"] = login, DEMO_PASSWORD
+    assert form.submit().status_int == 303
+    return web
+
+
+def count_statements(url: str, context: Context, pages: list[Page], submit_facility: str | None) -> dict:
+    """SQL statements per request, in-process (WebTest) against the same database: each page for
+    its sequential user, the report list for the smallest facility too (``period_small``), and a
+    submit at ``submit_facility``."""
+    from sqlalchemy import event
+
+    app, engine = in_process_app(url)
     statements = [0]
     event.listen(engine, "before_cursor_execute", lambda *args: statements.__setitem__(0, statements[0] + 1))
 
     def client(login):
-        web = TestApp(app, extra_environ=BROWSER_ENVIRON)
-        form = web.get("/login").forms[0]
-        form["login"], form["password"] = login, DEMO_PASSWORD
-        assert form.submit().status_int == 303
-        return web
+        return webtest_client(app, login)
 
     def counted(call):
         statements[0] = 0
@@ -540,7 +536,8 @@ def count_statements(url: str, context: Context, pages: list[Page], submit_facil
         form = report_form()
         for name, value in (("days_expected", "20"), ("days_attended", "20"), ("days_absent", "0")):
             form[name] = value
-        form["nothing_special"] = True
+        # 様子 or 特記事項なし, not both: a returned report's form brings its old 様子 back.
+        form["condition"], form["nothing_special"] = "", True
         assert form.submit("action", value="save").status_int == 303
         form = report_form()
         counts[SUBMIT] = counted(lambda: form.submit("action", value="submit"))
@@ -552,17 +549,26 @@ def count_statements(url: str, context: Context, pages: list[Page], submit_facil
 
 
 @contextlib.contextmanager
+def serving_app(url: str):
+    """The application on ``url`` served by waitress in its own process: yields (port, process id,
+    log directory)."""
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
+    port = free_port()
+    ini = write_ini(tmp, url, port)
+    with serving([sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"], port, tmp / "app.log",
+                 "/healthz") as app:
+        yield port, app.pid, tmp
+
+
+@contextlib.contextmanager
 def servers(url: str):
     """The application and the hello baseline, each served by waitress in its own process:
     yields (app port, app process id, hello port, log directory)."""
-    tmp = pathlib.Path(tempfile.mkdtemp(prefix="mimamori-bench-"))
-    app_port, hello_port = free_port(), free_port()
-    ini = write_ini(tmp, url, app_port)
-    app_cmd = [sys.executable, "-m", "webapp.cli", "-c", str(ini), "serve"]
-    hello_cmd = [sys.executable, str(REPO / "benchmarks" / "hello_app.py"), f"127.0.0.1:{hello_port}", str(THREADS)]
-    with serving(hello_cmd, hello_port, tmp / "hello.log", "/"), \
-            serving(app_cmd, app_port, tmp / "app.log", "/healthz") as app:
-        yield app_port, app.pid, hello_port, tmp
+    hello_port = free_port()
+    with serving_app(url) as (app_port, pid, tmp), \
+            serving([sys.executable, str(REPO / "benchmarks" / "hello_app.py"), f"127.0.0.1:{hello_port}",
+                     str(THREADS)], hello_port, tmp / "hello.log", "/"):
+        yield app_port, pid, hello_port, tmp
 
 
 def logged_in(port: int, login: str) -> Client:
@@ -766,6 +772,10 @@ def main(argv=None) -> int:
     parser.add_argument("--soak", type=float, metavar="SECONDS",
                         help="instead: mixed load of the GET pages for SECONDS on the first --db at the "
                              "most --years, printing the app process's memory every 30 s")
+    parser.add_argument("--paired", action="store_true",
+                        help="instead: 1 and 10 years served at once and measured in alternating blocks, "
+                             "deciding the +10 %% CPU growth aim per page under noise (bench_paired.py)")
+    parser.add_argument("--blocks", type=int, default=20, help="with --paired: pairs of blocks per page")
     args = parser.parse_args(argv)
     pages = [page for page in PAGES if page.key in args.pages]
     pg_url = os.environ.get("MIMAMORI_BENCH_DATABASE_URL")
@@ -778,6 +788,11 @@ def main(argv=None) -> int:
     for label, url in targets:
         with tempfile.TemporaryDirectory(prefix="mimamori-bench-db-") as directory:
             url = url or f"sqlite:///{directory}/bench.sqlite"
+            if args.paired:
+                from bench_paired import bench_paired
+
+                bench_paired(url, label, directory, pages, SUBMIT in args.pages, args.blocks)
+                continue
             if args.soak:
                 soak(url, label, max(args.years), pages, args.soak)
                 return 0

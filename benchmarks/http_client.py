@@ -47,7 +47,14 @@ class Client:
             body = urllib.parse.urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
-        self.connection.request(method, path, body=body, headers=headers)
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # waitress closes a keep-alive connection idle for 120 s (a pool of drafts waiting its
+            # turn): the request was not read, so send it again on a new connection.
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         data = response.read()
         seconds = time.perf_counter() - started
