@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from webapp.accounts.models import Account
 from webapp.authz import Role
 from webapp.notices.models import Notice, NoticeKind, NoticeRead
-from webapp.organisations.models import Facility
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,9 +58,10 @@ class NoticeService:
     # --- Readers ------------------------------------------------------------------
 
     def _facility_type(self, account: Account) -> str | None:
-        if account.role != Role.FACILITY or account.facility_id is None:
+        if account.role != Role.FACILITY or account.facility is None:
             return None
-        return self.db.scalar(sa.select(Facility.facility_type).where(Facility.id == account.facility_id))
+        # The facility came with the account (webapp.accounts.services.SESSION_WITH_ACCOUNT).
+        return account.facility.facility_type
 
     def _current(self, now: dt.datetime) -> list[Notice]:
         query = sa.select(Notice).where(
