@@ -47,7 +47,15 @@ class Client:
             body = urllib.parse.urlencode(form).encode()
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         started = time.perf_counter()
-        self.connection.request(method, path, body=body, headers=headers)
+        try:
+            self.connection.request(method, path, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError):
+            # waitress closes a keep-alive connection idle past its channel_timeout
+            # (120 s): on a loaded machine, preparing other users' drafts can take
+            # that long. Nothing was sent, so sending on a new connection is safe.
+            self.connection.close()
+            started = time.perf_counter()
+            self.connection.request(method, path, body=body, headers=headers)
         response = self.connection.getresponse()
         data = response.read()
         seconds = time.perf_counter() - started
