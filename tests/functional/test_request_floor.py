@@ -16,6 +16,7 @@ from webapp.accounts.models import LoginSession
 from webapp.clock import JST
 from webapp.messages.models import Message, Side
 from webapp.notices.models import Notice, NoticeKind
+from webapp.urgent.models import UrgentCategory, UrgentReport, UrgentStatus
 
 pytestmark = pytest.mark.req("S-AUTH", "S-AUDIT", "F-UI")
 
@@ -120,3 +121,34 @@ def test_a_deactivated_account_is_refused_on_the_next_request(app, db, world, lo
     db.commit()
     response = app.get(FLOOR_PAGE)
     assert response.status_int == 303 and "/login" in response.location
+
+
+def test_the_caseworkers_badges_come_in_one_statement_with_their_counts(app, db, connection, make, world,
+                                                                        login_as, now):
+    kid, other_kid = world["kid"], make.child(facility=world["facility"])
+    make.alert(kid)
+    make.alert(other_kid)
+    make.report(kid, dt.date(2026, 10, 1), status="submitted")
+    make.report(kid, dt.date(2026, 9, 1), status="submitted")
+    make.report(other_kid, dt.date(2026, 10, 1), status="submitted")
+    db.add(UrgentReport(facility_id=kid.facility_id, centre_id=kid.centre_id, child_id=kid.id,
+                        category=next(iter(UrgentCategory)), description="けが", observed_at=now,
+                        status=UrgentStatus.RECEIVED, reported_by_id=world["staff"].id))
+    # Another centre's: in no badge.
+    elsewhere = make.child(facility=make.facility(centre=make.centre()))
+    make.alert(elsewhere)
+    make.report(elsewhere, dt.date(2026, 10, 1), status="submitted")
+    db.flush()
+    login_as(world["caseworker"])
+    app.get(FLOOR_PAGE)  # warm
+    statements = statements_of(app, connection, FLOOR_PAGE)
+    counts = [s for s in statements if "FROM alerts" in s or "FROM urgent_reports" in s or "FROM monthly_reports" in s]
+    assert len(counts) == 1, counts
+    menu = app.get(FLOOR_PAGE).html.select_one("nav ul.menu")
+
+    def label(suffix):
+        return menu.find("a", href=lambda h: h.endswith(suffix)).get_text(" ", strip=True)
+
+    assert label("/alerts") == "アラート 2"
+    assert label("/centre/review") == "確認待ち (3)"
+    assert label("/urgent") == "緊急連絡 未終了1件"
