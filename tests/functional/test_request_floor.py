@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from webapp.accounts.models import LoginSession
 from webapp.clock import JST
 from webapp.messages.models import Message, Side
-from webapp.notices.models import Notice, NoticeKind
+from webapp.notices.models import Notice, NoticeKind, NoticeRead
 from webapp.urgent.models import UrgentCategory, UrgentReport, UrgentStatus
 
 pytestmark = pytest.mark.req("S-AUTH", "S-AUDIT", "F-UI")
@@ -67,6 +67,8 @@ def test_the_session_its_account_and_organisation_come_in_one_statement(app, db,
     # at the facility's type for the notices badge.
     assert selects_from(statements, "accounts") == [], statements
     assert selects_from(statements, organisation_table) == [], statements
+    # The notices badge reads the notices and whether they were read in one statement.
+    assert selects_from(statements, "notice_reads") == [], statements
     # The access log still names who asked and for which organisation.
     row = db.execute(sa.text("SELECT login, organisation FROM access_log ORDER BY id DESC LIMIT 1")).one()
     assert tuple(row) == (world[who].login, world[who].organisation_name)
@@ -77,8 +79,13 @@ def test_the_layout_still_shows_the_organisation_and_the_badges(app, db, make, w
     for body in ("一通目", "二通目"):
         db.add(Message(child_id=kid.id, facility_id=kid.facility_id, author_id=caseworker.id, side=Side.CENTRE,
                        body=body))
-    db.add(Notice(author_id=world["admin"].id, kind=NoticeKind.GENERAL, title="お知らせの題", body="本文",
-                  publish_from=dt.datetime(2026, 1, 1, tzinfo=JST)))
+    notices = [Notice(author_id=world["admin"].id, kind=NoticeKind.GENERAL, title=title, body="本文",
+                      publish_from=dt.datetime(2026, 1, 1, tzinfo=JST)) for title in ("読んだ", "まだ読まない")]
+    db.add_all(notices)
+    db.flush()
+    # Read by the staff member: out of the badge. Read by someone else: still unread for them.
+    db.add(NoticeRead(notice_id=notices[0].id, account_id=world["staff"].id))
+    db.add(NoticeRead(notice_id=notices[1].id, account_id=make.account("facility", facility=world["facility"]).id))
     db.flush()
     login_as(world["staff"])
     page = app.get(FLOOR_PAGE)
