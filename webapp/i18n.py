@@ -77,5 +77,6 @@ def includeme(config):
     config.set_locale_negotiator(negotiate_locale)
     # Pyramid looks up an ILocalizer utility by locale name before building one
     # from .mo directories; registering ours makes .po files enough.
-    config.registry.registerUtility(MemoizedLocalizer("ja", _translations_for(Catalog(locale="ja", domain=DOMAIN))), ILocalizer, name="ja")
+    japanese = _translations_for(Catalog(locale="ja", domain=DOMAIN))
+    config.registry.registerUtility(MemoizedLocalizer("ja", japanese), ILocalizer, name="ja")
     config.registry.registerUtility(MemoizedLocalizer("en", _translations_for(load_catalog("en"))), ILocalizer, name="en")
