@@ -50,8 +50,9 @@ class Client:
         try:
             self.connection.request(method, path, body=body, headers=headers)
         except (BrokenPipeError, ConnectionResetError):
-            # waitress closes a keep-alive connection idle for 120 s (a pool of drafts waiting its
-            # turn): the request was not read, so send it again on a new connection.
+            # waitress closes a keep-alive connection idle past its channel_timeout
+            # (120 s): on a loaded machine, preparing other users' drafts can take
+            # that long. Nothing was sent, so sending on a new connection is safe.
             self.connection.close()
             started = time.perf_counter()
             self.connection.request(method, path, body=body, headers=headers)

@@ -45,6 +45,8 @@ def configure(settings: dict) -> Configurator:
     config.include(".metrics")
     # The caseworker home's "対応が必要なもの": areas below add their sections to it.
     config.include(".dashboard")
+    # The menu's count badges in one statement: areas below register their COUNT queries.
+    config.include(".badges")
     config.include(".organisations")
     config.include(".accounts")
     config.include(".children")

@@ -164,6 +164,15 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# Every logged-in request needs the account (role, permissions) and its facility
+# or centre (the name in the layout, the access log's actor): one statement
+# instead of three.
+SESSION_WITH_ACCOUNT = (
+    sa.orm.joinedload(LoginSession.account).joinedload(Account.facility),
+    sa.orm.joinedload(LoginSession.account).joinedload(Account.centre),
+)
+
+
 class SessionService:
     """Server-side sessions: a random cookie token, idle and absolute timeouts."""
 
@@ -190,7 +199,8 @@ class SessionService:
     def load(self, token: str | None) -> LoginSession | None:
         if not token or len(token) > 100:
             return None
-        session = self.db.scalar(sa.select(LoginSession).where(LoginSession.token_hash == _token_hash(token)))
+        session = self.db.scalar(
+            sa.select(LoginSession).options(*SESSION_WITH_ACCOUNT).where(LoginSession.token_hash == _token_hash(token)))
         if session is None or session.ended_at is not None:
             return None
         now = self.clock.now()

@@ -10,15 +10,19 @@ here at module level, so importing ``streaks`` does not pull the rest of the are
 """
 
 
-def _open_alert_count(request) -> int:
-    """Open alerts in the user's scope, for the menu badge (0 for roles without alerts)."""
+def _open_alerts_query(request):
+    """The COUNT of open alerts in the user's scope, for the menu badge (None for roles without alerts)."""
     from webapp.alerts.services import AlertService
     from webapp.authz import Permission
     from webapp.children.scope import scope_for
 
     if request.account is None or not request.has_permission(Permission.ALERTS_VIEW):
-        return 0
-    return AlertService(request.db, scope_for(request)).open_count()
+        return None
+    return AlertService(request.db, scope_for(request)).open_count_query()
+
+
+def _open_alert_count(request) -> int:
+    return request.badge_counts.get("alerts", 0)
 
 
 def _child_alerts(request):
@@ -47,6 +51,7 @@ def _dashboard_items(request):
 
 
 def includeme(config):
+    config.add_badge_count("alerts", _open_alerts_query)
     config.add_request_method(_open_alert_count, "open_alert_count", reify=True)
     config.add_dashboard_section("alerts", _dashboard_items, "centre/dashboard_sections/alerts.html", order=20)
     config.add_request_method(_child_alerts, "child_alerts", reify=True)

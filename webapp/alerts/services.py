@@ -69,11 +69,12 @@ class AlertService:
         return paginate(self.db, query.order_by(*MOST_SERIOUS_FIRST, Alert.raised_at.desc(), Alert.id.desc()),
                         number)
 
+    def open_count_query(self) -> sa.Select:
+        return (sa.select(sa.func.count(Alert.id)).join(Child, Alert.child_id == Child.id)
+                .where(self.scope.children_clause(), Alert.status == AlertStatus.OPEN))
+
     def open_count(self) -> int:
-        return self.db.scalar(
-            sa.select(sa.func.count(Alert.id)).join(Child, Alert.child_id == Child.id)
-            .where(self.scope.children_clause(), Alert.status == AlertStatus.OPEN)
-        ) or 0
+        return self.db.scalar(self.open_count_query()) or 0
 
     def needing_action(self, limit: int = 20) -> list[Alert]:
         """Open and acknowledged alerts for the dashboard, most serious first, oldest first within."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import pathlib
 import re
 
@@ -18,15 +19,19 @@ TOPIC = re.compile(r"^[a-z_]+$")
 TITLE = re.compile(r"{%\s*block title\s*%}\s*{{\s*_\(\s*[\"'](.+?)[\"']\s*\)\s*}}")
 
 
-def help_topics() -> list[tuple[str, str]]:
-    """(topic, title) of every help page except the index, sorted by topic."""
+@functools.cache
+def help_topics() -> tuple[tuple[str, str], ...]:
+    """(topic, title) of every help page except the index, sorted by topic.
+
+    Read once per process: the templates ship with the code (eleven file reads
+    per request were most of the help index's own cost)."""
     topics = []
     for path in sorted(HELP_DIR.glob("*.html")):
         if path.stem == "index" or not TOPIC.match(path.stem):
             continue
         found = TITLE.search(path.read_text(encoding="utf-8"))
         topics.append((path.stem, found.group(1).strip() if found else path.stem))
-    return topics
+    return tuple(topics)
 
 
 @view_config(route_name="help", permission=Permission.ACCOUNT_SELF, request_method="GET")

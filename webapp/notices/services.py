@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from webapp.accounts.models import Account
 from webapp.authz import Role
 from webapp.notices.models import Notice, NoticeKind, NoticeRead
-from webapp.organisations.models import Facility
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,26 +58,29 @@ class NoticeService:
     # --- Readers ------------------------------------------------------------------
 
     def _facility_type(self, account: Account) -> str | None:
-        if account.role != Role.FACILITY or account.facility_id is None:
+        if account.role != Role.FACILITY or account.facility is None:
             return None
-        return self.db.scalar(sa.select(Facility.facility_type).where(Facility.id == account.facility_id))
-
-    def _current(self, now: dt.datetime) -> list[Notice]:
-        query = sa.select(Notice).where(
-            Notice.withdrawn_at.is_(None), Notice.publish_from <= now,
-            sa.or_(Notice.publish_until.is_(None), Notice.publish_until > now),
-        ).order_by(Notice.publish_from.desc(), Notice.id.desc())
-        return list(self.db.scalars(query))
+        # The facility came with the account (webapp.accounts.services.SESSION_WITH_ACCOUNT).
+        return account.facility.facility_type
 
     def current_for(self, account: Account, now: dt.datetime) -> list[NoticeItem]:
-        """Published notices whose audience includes the account's facility, newest first."""
+        """Published notices whose audience includes the account's facility, newest first.
+
+        With whether the account has read each, in the same statement: every
+        page of a facility shows the unread count in its menu. (A notice is read
+        at most once per account: notice_reads is unique on the pair.)
+        """
         facility_type = self._facility_type(account)
         if facility_type is None:
             return []
-        notices = [n for n in self._current(now) if n.reaches(str(facility_type))]
-        read = set(self.db.scalars(sa.select(NoticeRead.notice_id).where(
-            NoticeRead.account_id == account.id, NoticeRead.notice_id.in_([n.id for n in notices]))))
-        return [NoticeItem(n, n.id in read) for n in notices]
+        own_read = sa.and_(NoticeRead.notice_id == Notice.id, NoticeRead.account_id == account.id)
+        rows = self.db.execute(
+            sa.select(Notice, NoticeRead.id).outerjoin(NoticeRead, own_read).where(
+                Notice.withdrawn_at.is_(None), Notice.publish_from <= now,
+                sa.or_(Notice.publish_until.is_(None), Notice.publish_until > now),
+            ).order_by(Notice.publish_from.desc(), Notice.id.desc()))
+        return [NoticeItem(notice, read_id is not None) for notice, read_id in rows
+                if notice.reaches(str(facility_type))]
 
     def visible_to(self, account: Account, notice_id: int, now: dt.datetime) -> Notice | None:
         """The notice if it is current and addressed to the account's facility; else None (→ 404)."""

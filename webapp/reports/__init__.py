@@ -1,19 +1,24 @@
 """Monthly reports: facility drafts and submits, the centre acknowledges or returns."""
 
 
-def _pending_review_count(request) -> int:
-    """Submitted reports waiting in the caseworker's scope (menu badge, dashboard); 0 for other roles.
-
-    One COUNT query per request (reified), whatever the queue's size.
-    """
+def _pending_review_query(request):
+    """The COUNT of submitted reports waiting in the caseworker's scope; None for other roles."""
     from webapp.authz import Permission, Role
     from webapp.children.scope import scope_for
     from webapp.reports.queue import ReviewQueueService
 
     account = request.account
     if account is None or account.role != Role.CASEWORKER or not request.has_permission(Permission.REPORTS_REVIEW):
-        return 0
-    return ReviewQueueService(request.db).pending_count(scope_for(request))
+        return None
+    return ReviewQueueService(request.db).pending_count_query(scope_for(request))
+
+
+def _pending_review_count(request) -> int:
+    """Submitted reports waiting (menu badge, dashboard); 0 for other roles.
+
+    One COUNT per request, with the other menu badges (webapp.badges), whatever the queue's size.
+    """
+    return request.badge_counts.get("review", 0)
 
 
 def _dashboard_items(request):
@@ -23,6 +28,7 @@ def _dashboard_items(request):
 
 
 def includeme(config):
+    config.add_badge_count("review", _pending_review_query)
     config.add_request_method(_pending_review_count, "pending_review_count", reify=True)
     config.add_dashboard_section("review", _dashboard_items, "centre/dashboard_sections/review.html", order=25)
     config.scan(".views")

@@ -210,12 +210,14 @@ class ReviewQueueService:
 
     # --- Reading --------------------------------------------------------------
 
-    def pending_count(self, scope: Scope) -> int:
+    @staticmethod
+    def pending_count_query(scope: Scope) -> sa.Select:
         """All submitted reports waiting in the user's scope: one COUNT, no joins beyond the scope."""
-        return self.db.scalar(
-            sa.select(sa.func.count(MonthlyReport.id))
-            .where(reports_clause(scope), MonthlyReport.status == ReportStatus.SUBMITTED)
-        ) or 0
+        return (sa.select(sa.func.count(MonthlyReport.id))
+                .where(reports_clause(scope), MonthlyReport.status == ReportStatus.SUBMITTED))
+
+    def pending_count(self, scope: Scope) -> int:
+        return self.db.scalar(self.pending_count_query(scope)) or 0
 
     def total(self, scope: Scope, filters: QueueFilter) -> int:
         stmt = self._from(sa.select(sa.func.count(MonthlyReport.id)).select_from(MonthlyReport))

@@ -10,15 +10,19 @@ def _dashboard_items(request):
     return request.find_service(UrgentReportService).listing(scope_for(request), open_only=True)
 
 
-def _open_count(request) -> int:
-    """Open urgent reports the user may see (the menu's badge); 0 when logged out."""
+def _open_query(request):
+    """The COUNT of open urgent reports the user may see (the menu's badge); None when logged out."""
     from webapp.authz import Permission
     from webapp.children.scope import scope_for
     from webapp.urgent.services import UrgentReportService
 
     if request.account is None or not request.has_permission(Permission.URGENT_HANDLE):
-        return 0
-    return request.find_service(UrgentReportService).open_count(scope_for(request))
+        return None
+    return UrgentReportService.open_count_query(scope_for(request))
+
+
+def _open_count(request) -> int:
+    return request.badge_counts.get("urgent", 0)
 
 
 def includeme(config):
@@ -29,6 +33,7 @@ def includeme(config):
         lambda _context, request: UrgentReportService(request.db, request.find_service(MailOutbox), request.clock),
         UrgentReportService,
     )
+    config.add_badge_count("urgent", _open_query)
     config.add_request_method(_open_count, "open_urgent_count", reify=True)
     config.add_dashboard_section("urgent", _dashboard_items, "centre/dashboard_sections/urgent.html", order=10)
     config.scan(".views")

@@ -57,11 +57,13 @@ class UrgentReportService:
         order_key = sa.case((UrgentReport.status == UrgentStatus.CLOSED, -UrgentReport.id), else_=UrgentReport.id)
         return list(self.session.scalars(query.order_by(is_closed, order_key).limit(limit)))
 
+    @staticmethod
+    def open_count_query(scope: Scope) -> sa.Select:
+        return (sa.select(sa.func.count()).select_from(UrgentReport)
+                .where(urgent_clause(scope), UrgentReport.status.in_(OPEN_STATUSES)))
+
     def open_count(self, scope: Scope) -> int:
-        return self.session.scalar(
-            sa.select(sa.func.count()).select_from(UrgentReport)
-            .where(urgent_clause(scope), UrgentReport.status.in_(OPEN_STATUSES))
-        ) or 0
+        return self.session.scalar(self.open_count_query(scope)) or 0
 
     # --- the facility files --------------------------------------------------
 
