@@ -22,6 +22,8 @@ from jinja2 import pass_context
 ERA_LOCALES = ("ja",)
 
 
+# Cached like era_month below: headers ask for the same few months on every page.
+@functools.lru_cache(maxsize=4096)
 def era_year(day: dt.date) -> str:
     """「令和8年」; the first year of an era is 「令和元年」."""
     era_date = EraDate.from_date(day)

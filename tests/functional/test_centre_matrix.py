@@ -288,3 +288,43 @@ def test_matrix_filter_parameters_round_trip():
     parsed = MatrixFilter.from_params({"type": "nursery", "overdue": "1", "q": "桜", "months": "12"})
     assert parsed.to_params() == {"type": "nursery", "overdue": "1", "q": "桜", "months": "12"}
     assert MatrixFilter.from_params(parsed.to_params()) == parsed
+
+
+@pytest.mark.req("F-DASH")
+def test_matrix_counts_only_children_due_in_the_month(db, make):
+    """A report in a month outside the child's monitoring counts neither as due nor as submitted;
+    a child whose monitoring ended is still due in the months it covered."""
+    from webapp.children.scope import Scope
+    from webapp.reports.matrix import SubmissionMatrixService
+
+    centre = make.centre()
+    facility = make.facility(centre=centre)
+    ended = make.child(facility=facility, monitoring_start=SEPTEMBER, monitoring_end=dt.date(2026, 9, 20))
+    starts_late = make.child(facility=facility, monitoring_start=dt.date(2026, 10, 31))
+    make.report(ended, SEPTEMBER)
+    make.report(ended, OCTOBER)  # written after monitoring ended: not counted
+    make.report(starts_late, SEPTEMBER)  # before monitoring began: not counted
+    make.report(starts_late, OCTOBER, status="draft")
+    make.report(make.child(facility=make.facility()), OCTOBER)  # another centre's
+    caseworker = make.account("caseworker", centre=centre)
+    counts = SubmissionMatrixService(db).counts(Scope(caseworker, "centre", dt.date(2026, 11, 26)),
+                                                [SEPTEMBER, OCTOBER, NOVEMBER])
+    assert counts == {(facility.id, SEPTEMBER): (1, 1), (facility.id, OCTOBER): (1, 0),
+                      (facility.id, NOVEMBER): (1, 0)}
+
+
+def test_matrix_cells_escape_the_page_strings_and_write_integers_only():
+    from types import SimpleNamespace
+
+    from webapp.reports.matrix import Cell
+    from webapp.reports.matrix_cells import CellWriter
+
+    write = CellWriter('https://h/x"<y>/', [SEPTEMBER, OCTOBER, NOVEMBER], "<期限超過>", "完&了")
+    row = SimpleNamespace(facility=SimpleNamespace(id=7), cells=[
+        Cell(SEPTEMBER, 3, 1, True), Cell(OCTOBER, 2, 2, False), None])
+    assert str(write(row)) == (
+        '<td class="o"><a href="https://h/x&#34;&lt;y&gt;/7/2026-09">1/3<br><b>&lt;期限超過&gt;</b></a></td>'
+        '<td class="c"><a href="https://h/x&#34;&lt;y&gt;/7/2026-10">2/2<br><b>完&amp;了</b></a></td>'
+        '<td>—</td>')
+    with pytest.raises(ValueError):
+        write(SimpleNamespace(facility=SimpleNamespace(id="7 onmouseover=x"), cells=[]))

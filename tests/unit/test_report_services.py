@@ -174,10 +174,22 @@ def test_export_uses_the_latest_submitted_version_only(setup):
     service.return_report(report, caseworker, "直してください")
     save(service, child, staff, token=edit_token(report), condition="まだ下書きの版")
     rows = export.export_rows(service.db, _scope(caseworker), OCTOBER, OCTOBER)
-    assert len(rows) == 1 and rows[0].version.number == 1
+    assert len(rows) == 1 and rows[0].number == 1
     data = export.to_csv(rows)
     assert data.startswith("\ufeff".encode())
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert table[0][0] == "対象月"
     assert table[1][table[0].index("様子")] == "'=HYPERLINK(\"http://evil\")"
     assert b"\r\n" in data
+
+
+def test_export_labels_need_no_neutralising():
+    """The export writes its own labels without neutralising them (webapp.reports.export): none
+    may start with a formula sign, or a changed label would reach Excel as a formula."""
+    from webapp.csv_export import cell_text
+
+    labels = [*export._STATUS.values(), *export._GRADE.values(), *export._CONTACT.values(), "○",
+              *export.HEADER, *export._month(dt.date(2019, 4, 1)), *export._month(dt.date(2019, 5, 1))]
+    assert all(cell_text(label) == label for label in labels)
+    assert export._month(dt.date(2019, 5, 1)) == ("2019-05", "令和元年5月")
+    assert export._jst(dt.datetime(2026, 10, 31, 15, 5, tzinfo=dt.UTC)) == "2026-11-01 00:05"

@@ -8,6 +8,8 @@ it), call a service, render or redirect (post/redirect/get with ``?done=``).
 
 from __future__ import annotations
 
+import functools
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
@@ -34,6 +36,7 @@ from webapp.reports.forms import (
 from webapp.organisations.models import FacilityType
 from webapp.organisations.services import page_number
 from webapp.reports.matrix import MONTH_CHOICES, MatrixFilter, SubmissionMatrixService
+from webapp.reports.matrix_cells import CellWriter
 from webapp.reports.models import ABSENCE_REASONS, FamilyContact, ReportStatus
 from webapp.reports.queue import QueueFilter
 from webapp.reports.queue_views import queue_service
@@ -329,8 +332,10 @@ def centre_matrix(request):
     page = SubmissionMatrixService(request.db).page(
         scope_for(request), months, today, day, filters, page_number(request.GET.get("page")))
     query = filters.to_params()
+    link_start = request.route_url("centre.facility_period", facility_id=0, period="PERIOD")[:-len("0/PERIOD")]
     return {
         "matrix": page.matrix, "page": page, "filters": filters, "query": query,
+        "cell_writer": functools.partial(CellWriter, link_start, months),
         "current": current, "today": today,
         "type_options": list(FacilityType), "month_choices": MONTH_CHOICES,
         "page_url": lambda n: request.route_url("centre.matrix", _query={**query, "page": n}),
