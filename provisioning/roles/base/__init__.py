@@ -39,6 +39,9 @@ PACKAGES = [
     # System activity history (CPU, memory, I/O every 10 minutes): the first
     # thing to look at after an incident, kept on the host (Lynis ACCT-9626).
     "sysstat",
+    # /etc/protocols: nftables resolves "ip protocol vrrp" in the ruleset by name.
+    # An installer's or cloud image's Debian has it; a minimal one may not (issue 22).
+    "netbase",
 ]
 # Packages a minimal Debian may carry that no role needs (no needless packages).
 NEEDLESS = ["telnet", "inetutils-telnet", "rsh-client", "nis", "talk", "ftp", "xinetd",

@@ -20,10 +20,12 @@ def configure():
     # Before the first package: a bare Debian installs Recommends, which pulls in
     # an MTA (exim4, which roles/base removes again: every deploy would flip it),
     # documentation and daemons no role asked for. Only what the roles name, on
-    # every host, as on the lab's prepared image (issue 22).
+    # every host, as on the lab's prepared image (issue 22). And a new host's
+    # apt-daily timers are live: an apt run of theirs waits for the lock instead
+    # of failing the deploy.
     files.put(
         name="Install only the packages the roles name (no Recommends)",
-        src=StringIO('APT::Install-Recommends "false";\n'),
+        src=StringIO('APT::Install-Recommends "false";\nDPkg::Lock::Timeout "600";\n'),
         dest="/etc/apt/apt.conf.d/90mimamori-no-recommends",
         mode="0644",
     )
