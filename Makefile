@@ -26,5 +26,5 @@ lab-status:
 deploy:         ## deploy everything to the lab with pyinfra
 	bash ci/deploy lab
 
-lab-test:       ## lab up, deploy once, run lab tests and drills, lab down (root)
+lab-test:       ## lab up, deploy once, run lab tests and drills, lab down (root; LAB_IMAGE=bare: from bare Debian 12, the release gate)
 	bash ci/lab-test

@@ -153,9 +153,13 @@ def test_operators_can_drain_an_app_node_through_the_runtime_api(acme_ca):
 
 
 def test_database_refuses_connections_without_tls():
-    # The app node has the PostgreSQL client from the base image; pg_hba has only hostssl lines.
-    out = on("app1", "psql 'host=db1 dbname=mimamori user=mimamori_app sslmode=disable "
-                     "connect_timeout=5' -c 'select 1' 2>&1", check=False)
+    # With the app's own driver from its virtualenv: an app node has no psql (a
+    # bare Debian host gets none; only the prepared lab image had one). pg_hba
+    # has only hostssl lines.
+    out = on("app1", "/opt/mimamori/current/venv/bin/python -c 'import psycopg\n"
+                     "try: psycopg.connect(\"host=db1 dbname=mimamori user=mimamori_app "
+                     "sslmode=disable connect_timeout=5\")\n"
+                     "except psycopg.OperationalError as e: print(e)' 2>&1", check=False)
     assert "no encryption" in out
 
 

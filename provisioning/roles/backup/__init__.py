@@ -137,6 +137,9 @@ def repository():
                  packages=["pgbackrest", "restic", "rclone", "postgresql-15", "postgresql-client-15",
                            # the drill checks the audit checkpoints' Ed25519 signatures
                            "python3-cryptography"])
+    # Same mode as roles/base gives it where the package is already present (on a
+    # bare host it is not when base runs, and a second deploy changed it; issue 22).
+    files.directory(name="Only postgres reads its home", path="/var/lib/postgresql", mode="0750")
     systemd.service(name="No PostgreSQL service on the backup host", service="postgresql.service",
                     running=False, enabled=False)
     server.user(name="The repository's owner", user="pgbackrest", system=True,

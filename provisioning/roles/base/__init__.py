@@ -39,6 +39,9 @@ PACKAGES = [
     # System activity history (CPU, memory, I/O every 10 minutes): the first
     # thing to look at after an incident, kept on the host (Lynis ACCT-9626).
     "sysstat",
+    # /etc/protocols: nftables resolves "ip protocol vrrp" in the ruleset by name.
+    # An installer's or cloud image's Debian has it; a minimal one may not (issue 22).
+    "netbase",
 ]
 # Packages a minimal Debian may carry that no role needs (no needless packages).
 NEEDLESS = ["telnet", "inetutils-telnet", "rsh-client", "nis", "talk", "ftp", "xinetd",
@@ -264,10 +267,12 @@ def _integrity():
     # not an operation, so a second deploy still reports no change.
     # Only root uses the assembler, the one compiler-like tool a Debian
     # dependency (binutils) brings (Lynis HRDN-7222); dpkg keeps the mode
-    # through upgrades.
+    # through upgrades. Decided on the override alone, not on the file: facts are
+    # read before the operations run, and on a bare host binutils only arrives
+    # with needrestart (PACKAGES, above), so the second deploy restricted it
+    # (issue 22). dpkg records the override even before the file exists.
     assembler = "/usr/bin/x86_64-linux-gnu-as"
-    if host.get_fact(File, path=assembler) and not host.get_fact(
-            Command, f"dpkg-statoverride --list {assembler} || true"):
+    if not host.get_fact(Command, f"dpkg-statoverride --list {assembler} || true"):
         server.shell(name="Restrict the assembler to root",
                      commands=[f"dpkg-statoverride --update --add root root 0750 {assembler}"])
     files.directory(name="Only root reads sudoers.d", path="/etc/sudoers.d", mode="0750")
