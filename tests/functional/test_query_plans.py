@@ -121,7 +121,10 @@ class History:
                 alerts.append({"child_id": child_id, "facility_id": facility_id, "kind": "absence_warning",
                                "streak_id": streak, "signal_day": streak + dt.timedelta(days=2),
                                "streak_length": 3, "current_length": 3, "last_absent_day": streak,
-                               "raised_at": dt.datetime.combine(streak, dt.time(9), tzinfo=dt.UTC),
+                               # The sweep raises each child's alert at its own moment: one shared
+                               # timestamp for a thousand alerts is a sort group no page would meet.
+                               "raised_at": dt.datetime.combine(streak, dt.time(9), tzinfo=dt.UTC)
+                               + dt.timedelta(seconds=child_id),
                                "status": "resolved" if k < 19 else "open"})
         self.db.execute(sa.insert(AttendanceEntry), entries)
         table, versions = AttendanceEntry.__table__, AttendanceEntryVersion.__table__
