@@ -10,6 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from webapp.alerts.forms import RECENT_DAYS
 from webapp.alerts.models import Alert, AlertStatus
 from webapp.audit.models import AuditRecord
 
@@ -96,6 +97,8 @@ def test_the_list_shows_unresolved_and_recent_alerts_and_pages_back_through_olde
     for odd in (str(foreign.id), "x", "９", "99999999999"):
         assert [r.split()[5] for r in rows(app.get("/alerts", {"older": "1", "before": odd}))] == [
             "2026-06-01", "2025-01-06"]
+    # The help page's number (a literal in its template) is the list's.
+    assert f"直近{RECENT_DAYS}日に発生した対応済" in app.get("/help/alerts").text
     app.set_cookie("mimamori_locale", "en")
     assert "Older resolved alerts" in app.get("/alerts").text
 
