@@ -10,6 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from webapp.alerts.forms import RECENT_DAYS
 from webapp.alerts.models import Alert, AlertStatus
 from webapp.audit.models import AuditRecord
 
@@ -60,6 +61,46 @@ def test_the_list_shows_the_most_serious_first_and_only_the_centres_children(app
     assert len(rows(app.get("/alerts", {"level": "action"}))) == 2
     # Unknown filter values mean "all", never an error.
     assert len(rows(app.get("/alerts", {"status": "<script>", "level": "𠮷", "no_contact": "x"}))) == 4
+
+
+@pytest.mark.req("F-ALERT")
+def test_the_list_shows_unresolved_and_recent_alerts_and_pages_back_through_older_ones(
+        app, make, world, login_as, monkeypatch):
+    """The default list does not grow with the years: every unresolved alert, and resolved ones raised
+    in the last 90 days (the test clock stands at 2026-11-26); older resolved ones newest first, a
+    page at a time by keyset."""
+    monkeypatch.setattr("webapp.alerts.services.PER_PAGE", 2)
+    child = world["child"]
+
+    def alert(streak, status):
+        return make.alert(child, "caution", streak, status=status, resolution_note="済",
+                          raised_at=dt.datetime.combine(streak + dt.timedelta(days=2), dt.time(9), tzinfo=dt.UTC))
+
+    alert(dt.date(2023, 5, 8), AlertStatus.OPEN)  # unresolved for years: still shown first
+    alert(dt.date(2026, 8, 31), AlertStatus.RESOLVED)  # raised 2026-09-02, within 90 days
+    for streak in (dt.date(2026, 6, 1), dt.date(2025, 1, 6), dt.date(2024, 3, 4), dt.date(2021, 2, 1)):
+        alert(streak, AlertStatus.RESOLVED)
+    login_as(world["caseworker"])
+
+    page = app.get("/alerts")
+    assert [r.split()[0] for r in rows(page)] == ["未対応", "対応済"]
+    assert "2023-05-08" in rows(page)[0] and "2026-08-31" in rows(page)[1]
+    assert "2件（未解決のすべてと、直近90日に発生した解決済み）" in page.text
+    older = page.click(description="それより前の解決済みアラート")
+    assert [r.split()[5] for r in rows(older)] == ["2026-06-01", "2025-01-06"]
+    assert "90日より前に発生した解決済みのアラートです" in older.text
+    older = older.click(description="さらに前へ")
+    assert [r.split()[5] for r in rows(older)] == ["2024-03-04", "2021-02-01"]
+    assert older.html.select_one("a[rel=next]") is None
+    # A cursor that is no alert of the scope, or nonsense, starts from the newest again.
+    foreign = make.alert(world["other"], status=AlertStatus.RESOLVED)
+    for odd in (str(foreign.id), "x", "９", "99999999999"):
+        assert [r.split()[5] for r in rows(app.get("/alerts", {"older": "1", "before": odd}))] == [
+            "2026-06-01", "2025-01-06"]
+    # The help page's number (a literal in its template) is the list's.
+    assert f"直近{RECENT_DAYS}日に発生した対応済" in app.get("/help/alerts").text
+    app.set_cookie("mimamori_locale", "en")
+    assert "Older resolved alerts" in app.get("/alerts").text
 
 
 @pytest.mark.req("F-ALERT")

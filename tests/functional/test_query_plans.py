@@ -121,7 +121,10 @@ class History:
                 alerts.append({"child_id": child_id, "facility_id": facility_id, "kind": "absence_warning",
                                "streak_id": streak, "signal_day": streak + dt.timedelta(days=2),
                                "streak_length": 3, "current_length": 3, "last_absent_day": streak,
-                               "raised_at": dt.datetime.combine(streak, dt.time(9), tzinfo=dt.UTC),
+                               # The sweep raises each child's alert at its own moment: one shared
+                               # timestamp for a thousand alerts is a sort group no page would meet.
+                               "raised_at": dt.datetime.combine(streak, dt.time(9), tzinfo=dt.UTC)
+                               + dt.timedelta(seconds=child_id),
                                "status": "resolved" if k < 19 else "open"})
         self.db.execute(sa.insert(AttendanceEntry), entries)
         table, versions = AttendanceEntry.__table__, AttendanceEntryVersion.__table__
@@ -132,6 +135,10 @@ class History:
             table.c.no_contact, sa.literal(1), table.c.recorded_by_id, table.c.recorded_at,
         ).where(table.c.id % 5 == 0)))
         self.db.execute(sa.insert(Alert), alerts)
+        # A cursor for the older alerts' second page: one resolved in 2024 in the caseworker's scope.
+        self.older_alert_id = self.db.scalar(sa.select(Alert.id).where(
+            Alert.facility_id == self.facility.id, Alert.status == "resolved",
+            Alert.raised_at >= dt.datetime(2024, 6, 1, tzinfo=dt.UTC)).order_by(Alert.raised_at).limit(1))
 
     def _logs(self):
         audit_start = (self.db.scalar(sa.select(sa.func.max(AuditRecord.id))) or 0) + 1
@@ -253,9 +260,12 @@ def _pages(history: History) -> list[tuple[object, str]]:
         (history.caseworker, "/centre/review?concern=yes&sort=newest"),
         (history.caseworker, "/centre/submissions"),
         (history.caseworker, f"/centre/facilities/{facility_id}/2026-10"),
-        # Unfiltered, the list counts and sorts every alert the scope ever had (see the report of
-        # issue #19): the unresolved ones are the history-independent view.
+        # The alert list by default: every unresolved alert and the recently raised ones, never
+        # every alert the scope ever had; older ones a 年度 at a time.
+        (history.caseworker, "/alerts"),
         (history.caseworker, "/alerts?status=open"),
+        (history.caseworker, "/alerts?older=1"),
+        (history.caseworker, "/alerts?older=1&before=" + str(history.older_alert_id)),
         (history.caseworker, f"/children/{child_id}/timeline?month=2026-10"),
         (history.caseworker, f"/centre/facilities/{facility_id}/attendance/2026-10-05"),
         (history.facility_account, "/reports/period/2026-10"),

@@ -23,6 +23,18 @@ def list_filters(params) -> tuple[AlertStatus | None, AlertLevel | None, bool]:
             params.get("no_contact") == "1")
 
 
+# The list's default: every unresolved alert, and the resolved ones raised in these last days;
+# resolved ones older than that are read a page at a time, newest first (``?older=1``).
+RECENT_DAYS = 90
+
+
+def clean_before(raw) -> int | None:
+    """The older list's cursor: the id of the last alert of the page before; odd values mean the first page."""
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    return int(raw)
+
+
 def clean_version(raw) -> int | None:
     """The version the form was shown with; anything odd is treated as stale (409)."""
     if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 9:

@@ -17,6 +17,8 @@ Order, most serious first (F-DASH): not yet resolved before resolved; then
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
@@ -25,7 +27,7 @@ from webapp.children.models import Child
 from webapp.children.scope import Scope
 from webapp.db import utcnow
 from webapp.i18n import _
-from webapp.organisations.services import Page, paginate
+from webapp.organisations.services import PER_PAGE, Page, paginate
 
 _UNRESOLVED_FIRST = sa.case((Alert.status == AlertStatus.RESOLVED, 1), else_=0)
 _ACTION_FIRST = sa.case((Alert.level == AlertLevel.ACTION, 0), else_=1)
@@ -58,7 +60,32 @@ class AlertService:
                 .options(joinedload(Alert.child), joinedload(Alert.facility)))
 
     def search(self, *, status: AlertStatus | None, level: AlertLevel | None, no_contact: bool = False,
-               number: int) -> Page:
+               recent_since: dt.datetime, number: int) -> Page:
+        """One page of the list: every unresolved alert and the resolved ones raised since
+        ``recent_since`` — two ranges of the (status, raised_at) index. An unfiltered list used to
+        count and sort every alert the scope ever had, growing with the years (issue #19)."""
+        query = self._filtered(status, level, no_contact).where(sa.or_(
+            Alert.status.in_([AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED]),
+            sa.and_(Alert.status == AlertStatus.RESOLVED, Alert.raised_at >= recent_since)))
+        return paginate(self.db, query.order_by(*MOST_SERIOUS_FIRST, Alert.raised_at.desc(), Alert.id.desc()),
+                        number)
+
+    def older(self, *, level: AlertLevel | None, no_contact: bool = False, raised_before: dt.datetime,
+              after_id: int | None) -> tuple[list[Alert], bool]:
+        """Resolved alerts raised before ``raised_before``, newest first, ``limit`` at a time after the
+        alert ``after_id`` (keyset: the index walked backwards from there, no count of the years);
+        returns the alerts and whether there are more."""
+        limit = PER_PAGE
+        query = self._filtered(AlertStatus.RESOLVED, level, no_contact).where(Alert.raised_at < raised_before)
+        cursor = self.get(after_id) if after_id is not None else None
+        if cursor is not None:
+            query = query.where(Alert.raised_at <= cursor.raised_at, sa.or_(
+                Alert.raised_at < cursor.raised_at, Alert.id < cursor.id))
+        found = list(self.db.scalars(query.order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit + 1))
+                     .unique())
+        return found[:limit], len(found) > limit
+
+    def _filtered(self, status, level, no_contact) -> sa.Select:
         query = self._query()
         if status is not None:
             query = query.where(Alert.status == status)
@@ -66,8 +93,7 @@ class AlertService:
             query = query.where(Alert.level == level)
         if no_contact:
             query = query.where(Alert.no_contact.is_(True))
-        return paginate(self.db, query.order_by(*MOST_SERIOUS_FIRST, Alert.raised_at.desc(), Alert.id.desc()),
-                        number)
+        return query
 
     def open_count_query(self) -> sa.Select:
         return (sa.select(sa.func.count(Alert.id)).join(Child, Alert.child_id == Child.id)

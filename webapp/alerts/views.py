@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
-from webapp.alerts.forms import clean_version, list_filters, validate_resolution
+from webapp.alerts.forms import RECENT_DAYS, clean_before, clean_version, list_filters, validate_resolution
 from webapp.alerts.models import LEVEL_LABELS, RESOLUTION_NOTE_MAX, STATUS_LABELS
 from webapp.alerts.services import AlertError, AlertService
 from webapp.authz import Permission
 from webapp.children.scope import scope_for
+from webapp.clock import JST
 from webapp.forms import FormErrors
 from webapp.organisations.services import page_number
 
@@ -40,16 +43,24 @@ def _detail(request, alert, *, errors=None, note=""):
              request_method="GET")
 def alerts_list(request):
     status, level, no_contact = list_filters(request.params)
-    page = _service(request).search(status=status, level=level, no_contact=no_contact,
-                                    number=page_number(request.params.get("page")))
-    return {
-        "page": page,
+    recent_since = dt.datetime.combine(request.clock.today() - dt.timedelta(days=RECENT_DAYS), dt.time(),
+                                       tzinfo=JST)
+    filters = {
         "status": status.value if status else "",
         "level": level.value if level else "",
         "no_contact": "1" if no_contact else "",
+        "recent_days": RECENT_DAYS,
         "status_options": [(s.value, label) for s, label in STATUS_LABELS.items()],
         "level_options": [(lv.value, label) for lv, label in reversed(LEVEL_LABELS.items())],
     }
+    service = _service(request)
+    if request.params.get("older") == "1":
+        items, more = service.older(level=level, no_contact=no_contact, raised_before=recent_since,
+                                    after_id=clean_before(request.params.get("before")))
+        return {**filters, "older": True, "items": items, "next_before": items[-1].id if more else None}
+    page = service.search(status=status, level=level, no_contact=no_contact, recent_since=recent_since,
+                          number=page_number(request.params.get("page")))
+    return {**filters, "older": False, "page": page, "items": page.items}
 
 
 @view_config(route_name="alert.detail", permission=Permission.ALERTS_VIEW, renderer="alerts/detail.html",

@@ -263,19 +263,6 @@ class AttendanceService:
             query = query.where(AttendanceEntry.facility_id == scope.account.facility_id)
         return list(self.db.scalars(query))
 
-    def versions(self, entry_ids) -> dict[int, list[AttendanceEntryVersion]]:
-        entry_ids = list(entry_ids)
-        if not entry_ids:
-            return {}
-        found: dict[int, list[AttendanceEntryVersion]] = {}
-        for version in self.db.scalars(
-            sa.select(AttendanceEntryVersion)
-            .where(AttendanceEntryVersion.entry_id.in_(entry_ids))
-            .order_by(AttendanceEntryVersion.version)
-        ):
-            found.setdefault(version.entry_id, []).append(version)
-        return found
-
 
 def _conflict_message():
     return _("この画面を開いた後に、ほかの人がこの日の出欠を保存しました。入力内容は残してあります。"

@@ -13,6 +13,7 @@ import datetime as dt
 from pyramid.httpexceptions import HTTPNotFound, HTTPSeeOther
 from pyramid.view import view_config
 
+from webapp.attendance.day_rows import DayRows
 from webapp.attendance.forms import day_filter, field, raw_rows, rows_from_entries, validate_day
 from webapp.attendance.models import ATTENDANCE_LABELS, NOTE_MAX, AbsenceReason
 from webapp.attendance.services import (
@@ -113,7 +114,8 @@ class _Day:
         return self.closed_reason is None and not self.future
 
     def context(self, rows, errors, *, conflict_ids=frozenset(), goto_error=None):
-        versions = self.service.versions([e.id for e in self.entries.values() if e.version > 1])
+        day_rows = DayRows(self.request, statuses=STATUSES, reasons=REASONS, open_for_entry=self.open_for_entry,
+                           errors=errors, conflict_ids=conflict_ids)
         return {
             "filter": self.filter,
             # For the save bar: counted from what is saved, not from what is being typed (no script).
@@ -122,20 +124,14 @@ class _Day:
             "day": self.day,
             "today": self.today,
             "children": self.children,
-            "entries": self.entries,
-            "versions": versions,
-            "rows": rows,
+            "day_rows": day_rows.render(self.children, rows, self.entries),
             "errors": errors,
-            "conflict_ids": conflict_ids,
             "closed_reason": self.closed_reason,
             "future": self.future,
             "open_for_entry": self.open_for_entry,
             "previous": shift_day(self.day, -1),
             "next": shift_day(self.day, 1),
-            "statuses": STATUSES,
-            "reasons": REASONS,
             "note_max": NOTE_MAX,
-            "field": field,
             "goto_error": goto_error,
             "can_manage_closures": self.request.has_permission(Permission.CLOSURES_MANAGE),
         }

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db import Model, enum_column
+from webapp.i18n import _
 from webapp.organisations.models import Centre, Facility
 
 
@@ -47,26 +48,28 @@ class Grade(enum.StrEnum):
         return None
 
 
+# Messages (translated where shown: the day page, the report list); str-equal to the Japanese,
+# which forms and CSV files still accept as input.
 GRADE_LABELS = {
-    Grade.AGE0: "0歳児",
-    Grade.AGE1: "1歳児",
-    Grade.AGE2: "2歳児",
-    Grade.AGE3: "3歳児（年少）",
-    Grade.AGE4: "4歳児（年中）",
-    Grade.AGE5: "5歳児（年長）",
-    Grade.ES1: "小1",
-    Grade.ES2: "小2",
-    Grade.ES3: "小3",
-    Grade.ES4: "小4",
-    Grade.ES5: "小5",
-    Grade.ES6: "小6",
-    Grade.JH1: "中1",
-    Grade.JH2: "中2",
-    Grade.JH3: "中3",
-    Grade.HS1: "高1",
-    Grade.HS2: "高2",
-    Grade.HS3: "高3",
-    Grade.OTHER: "その他",
+    Grade.AGE0: _("0歳児"),
+    Grade.AGE1: _("1歳児"),
+    Grade.AGE2: _("2歳児"),
+    Grade.AGE3: _("3歳児（年少）"),
+    Grade.AGE4: _("4歳児（年中）"),
+    Grade.AGE5: _("5歳児（年長）"),
+    Grade.ES1: _("小1"),
+    Grade.ES2: _("小2"),
+    Grade.ES3: _("小3"),
+    Grade.ES4: _("小4"),
+    Grade.ES5: _("小5"),
+    Grade.ES6: _("小6"),
+    Grade.JH1: _("中1"),
+    Grade.JH2: _("中2"),
+    Grade.JH3: _("中3"),
+    Grade.HS1: _("高1"),
+    Grade.HS2: _("高2"),
+    Grade.HS3: _("高3"),
+    Grade.OTHER: _("その他"),
 }
 
 GRADE_ALIASES = {
