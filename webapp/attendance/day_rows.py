@@ -44,8 +44,9 @@ class DayRows:
             ("no_contact", _("連絡なし")), ("corrected", _("訂正あり")), ("entered", _("入力済")),
             ("missing", _("未入力")), ("history", _("履歴")), ("saved_now", _("現在の保存内容")))}
         self.grades: dict[str, str] = {}
-        status_labels = [(value, str(escape(translate(label)))) for value, label in statuses]
-        # Radios with "%s" for the row's field name, one string for each status chosen ("" none).
+        # "%" doubled: the radios below are %-format templates, and a translation may carry one.
+        status_labels = [(value, str(escape(translate(label))).replace("%", "%%")) for value, label in statuses]
+        # Radios with "%(name)s" for the row's field name, one string for each status chosen ("" none).
         self.radios = {
             chosen: "".join(f'<label><input type="radio" name="%(name)s" value="{value}"'
                             f'{" checked" if chosen == value else ""}{self.off}>{label}</label>'
