@@ -173,3 +173,20 @@ def test_list_paginates_with_a_constant_number_of_queries(app, make, login_as, e
     assert len(page1.html.select("tbody tr")) == 50 and len(page2.html.select("tbody tr")) == 11
     assert "61件中" in page1.text
     app.get("/children", {"page": "abc"})  # nonsense page numbers are page 1, not a 500
+
+
+@pytest.mark.req("F-CHILD", "F-UI")
+def test_the_grade_is_shown_in_the_readers_language_and_posted_as_stored(app, make, db, login_as):
+    centre = make.centre()
+    child = make.child(centre=centre, facility=make.facility(centre=centre), grade=Grade.ES2)
+    login_as(make.account(Role.CASEWORKER, centre=centre))
+    app.set_cookie("mimamori_locale", "en")
+    assert "Elementary 2" in app.get("/children").html.select_one("table").get_text()
+    assert "Elementary 2" in app.get(f"/children/{child.id}").html.select_one("dl").get_text()
+    form = app.get(f"/children/{child.id}/edit").forms["child-form"]
+    options = dict((value, text) for value, _selected, text in form["grade"].options)
+    assert options["es2"] == "Elementary 2"
+    _fill(form, grade="es4")
+    form.submit(status=303)
+    db.refresh(child)
+    assert child.grade == Grade.ES4

@@ -29,7 +29,8 @@ def children_list(request):
 def _form_page(request, choices: ChildChoices, values, errors, child=None):
     return {
         "values": values, "errors": errors, "child": child,
-        "grade_options": GRADE_OPTIONS,
+        # The value posted is the grade's Japanese value; only what the reader sees is translated.
+        "grade_options": [(value, request.localizer.translate(label)) for value, label in GRADE_OPTIONS],
         "facility_options": [(f.id, f"{f.code} {f.name}" + ("" if f.active else "（無効）"))
                              for f in choices.facilities()],
         "centre_options": [(c.id, c.name) for c in choices.centres()],
