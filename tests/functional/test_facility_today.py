@@ -299,3 +299,33 @@ def test_the_one_day_calendar_reads_only_the_closures_covering_that_day(make, db
                               label="開校記念日", created_by_id=staff.id))
     assert [c.reason for c in DbFacilityDays(db, only_day=day).closures(facility.id)] == ["開校記念日"]
     assert len(DbFacilityDays(db).closures(facility.id)) == 7
+
+
+def test_both_reporting_months_are_counted_by_status_in_one_statement(make, db, world, connection):
+    """The overdue month and the current one: one statement for both (issue 19 item 4), each month its own counts."""
+    from webapp.children.scope import Scope
+    from webapp.today.services import TodayService
+
+    october, november = dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+    kids = world["kids"]
+    make.report(kids[0], october, status="draft")
+    make.report(kids[1], october, status="returned")
+    make.report(kids[2], october, status="submitted")
+    make.report(kids[0], november, status="draft")
+    db.flush()
+    scope = Scope(account=world["staff"], caseworker_scope="centre", today=dt.date(2026, 11, 26))
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    sa.event.listen(connection, "before_cursor_execute", count)
+    try:
+        before, current = TodayService(db, None, DEADLINE_DAY).months(scope, [october, november], dt.date(2026, 11, 26))
+    finally:
+        sa.event.remove(connection, "before_cursor_execute", count)
+    assert len(statements) == 1
+    assert (before.period, before.due, before.not_started, before.drafts, before.returned) == (october, 4, 1, 1, 1)
+    assert before.overdue and before.unsubmitted == 3
+    assert (current.period, current.due, current.not_started, current.drafts, current.returned) == (november, 4, 3, 1, 0)
+    assert not current.overdue

@@ -12,7 +12,7 @@ from webapp.closed_days import Calendar, Closure, FixedHolidays, InMemoryFacilit
 from webapp.timeline.items import Window
 from webapp.timeline.month_grid import CellStatus, DayEntry, build_month
 from webapp.closed_days.facility_days import why_closed
-from webapp.timeline.svg import month_svg
+from webapp.timeline.svg import SvgWriter, month_svg
 
 pytestmark = pytest.mark.req("F-DASH")
 
@@ -150,6 +150,26 @@ def test_the_svg_escapes_notes_typed_by_people():
     text = str(month_svg(grid))
     assert "<script>" not in text
     assert cells(parse(text))["2026-11-04"].find("svg:title", NS).text.endswith("<script>alert(1)</script> & 𠮷")
+
+
+def test_the_svg_writer_writes_what_elementtree_wrote():
+    """The SVG is written as text (issue 19 item 4: ElementTree was most of the timeline's own CPU);
+    its escaping and empty elements are ElementTree's, so the page is byte for byte the same."""
+    hostile = 'a&b <c> "d" \'e\' \r\n\t 𠮷'
+    tree = ET.Element("svg", {"xmlns": "http://www.w3.org/2000/svg", "aria-labelledby": hostile})
+    group = ET.SubElement(tree, "g", {"class": hostile, "data-day": "2026-11-04"})
+    ET.SubElement(group, "title").text = hostile
+    ET.SubElement(group, "rect", {"x": "1", "stroke-width": "1.5"})
+    ET.SubElement(group, "text", {"y": "12"}).text = ""
+    out = SvgWriter()
+    out.open("svg", **{"xmlns": "http://www.w3.org/2000/svg", "aria-labelledby": hostile})
+    out.open("g", class_=hostile, data_day="2026-11-04")
+    out.leaf("title", hostile)
+    out.leaf("rect", x=1, stroke_width=1.5)
+    out.leaf("text", "", y=12)
+    out.close("g")
+    out.close("svg")
+    assert out.text() == ET.tostring(tree, encoding="unicode", short_empty_elements=True)
 
 
 @pytest.mark.parametrize("first", [D(2026, 2, 1), D(2027, 2, 1), D(2026, 8, 1), D(2025, 11, 1)])

@@ -103,6 +103,21 @@ def test_report_items_are_the_events_of_the_month_without_draft_saves(make, db, 
     assert all(i.kind is Kind.REPORT for i in items)
 
 
+def test_report_items_read_only_the_reports_of_the_month_and_before(make, db, setting):
+    """A month can be reported on from its first day, so a later month's report has no event in it:
+    those reports are left out in SQL (issue 19 item 4) — even an impossible event does not show."""
+    child, staff, caseworker = setting["child"], setting["staff"], setting["caseworker"]
+    november = make.report(child, D(2026, 11, 1), author=staff)
+    december = make.report(child, D(2026, 12, 1), author=staff)
+    for report in (november, december):
+        db.add(ReportEvent(report_id=report.id, action=ReportAction.SUBMITTED, version_number=1,
+                           account_id=staff.id, created_at=dt.datetime(2026, 11, 20, 2, tzinfo=UTC)))
+    db.flush()
+    items = sources.report_items(db, viewer(caseworker), child.id, NOVEMBER)
+    assert [i.link for i in items] == [Link.to("report.detail", report_id=november.id)]
+    assert items[0].title.interpolate() == "2026年11月分の月次報告が提出されました（第1版）"
+
+
 def test_report_items_of_another_facility_are_hidden_from_facility_staff(make, db, setting):
     child, staff = setting["child"], setting["staff"]
     other_school = make.facility(centre=setting["school"].centre)

@@ -32,27 +32,33 @@ def report_items(db, viewer: Viewer, child_id: int, window: Window) -> list[Time
 
     Draft saves are left out: they are the facility's work in progress, not
     something that happened to the child.
+
+    A month can be reported on from its first day, never before
+    (``periods.has_started``), so only the reports of this month and earlier
+    can have events in it: the later months' reports are left out in SQL.
+    Only the columns shown are read, as tuples (no ORM objects).
     """
     stmt = (
-        sa.select(ReportEvent, MonthlyReport.period)
+        sa.select(ReportEvent.id, ReportEvent.report_id, ReportEvent.action, ReportEvent.version_number,
+                  ReportEvent.comment, ReportEvent.created_at, MonthlyReport.period)
         .join(MonthlyReport, ReportEvent.report_id == MonthlyReport.id)
         .where(
             reports_clause(viewer.scope),
             MonthlyReport.child_id == child_id,
+            MonthlyReport.period <= window.first,
             ReportEvent.action.in_(list(REPORT_TITLES)),
             ReportEvent.created_at >= window.start,
             ReportEvent.created_at < window.end,
         )
     )
     items = []
-    for event, period in db.execute(stmt):
-        title = REPORT_TITLES[event.action]
+    for event_id, report_id, action, version_number, comment, created_at, period in db.execute(stmt):
         items.append(TimelineItem(
-            when=event.created_at,
+            when=created_at,
             kind=Kind.REPORT,
-            title=_(title, mapping={"period": _period(period), "number": event.version_number}),
-            link=Link.to("report.detail", report_id=event.report_id),
-            detail=event.comment if event.action == ReportAction.RETURNED else None,
-            seq=event.id,
+            title=_(REPORT_TITLES[action], mapping={"period": _period(period), "number": version_number}),
+            link=Link.to("report.detail", report_id=report_id),
+            detail=comment if action == ReportAction.RETURNED else None,
+            seq=event_id,
         ))
     return items

@@ -128,13 +128,13 @@ class TodayService:
             attendance = self.attendance_today(scope, facility_id, today)
         returned, returned_total = self.returned_reports(scope)
         current = periods.current_period(today, self.deadline_day)
-        previous = self.month(scope, periods.add_months(current, -1), today)
+        previous, this_month = self.months(scope, [periods.add_months(current, -1), current], today)
         return FacilityToday(
             today=today,
             attendance=attendance,
             returned=returned,
             returned_total=returned_total,
-            month=self.month(scope, current, today),
+            month=this_month,
             overdue_month=previous if previous.overdue and previous.unsubmitted else None,
             unread_messages=sum(unread_by_child.values()),
             unread_threads=len(unread_by_child),
@@ -167,32 +167,39 @@ class TodayService:
 
     # --- Monthly reports -----------------------------------------------------------
 
-    def month(self, scope: Scope, period: dt.date, today: dt.date) -> MonthToDo:
-        """Counts for one reporting month, by status, in one grouped query.
+    def months(self, scope: Scope, months: list[dt.date], today: dt.date) -> list[MonthToDo]:
+        """Counts for each reporting month, by status: one grouped query a month, sent as one statement.
 
         The current reporting month is never overdue (it changes the day after
         the deadline); the month before it is, if anything is still missing.
         Older months are not counted: their returned reports are listed, the rest
         is on their lists.
         """
-        rows = self.db.execute(
-            sa.select(MonthlyReport.status, sa.func.count(Child.id))
+        per_month = [
+            sa.select(sa.literal(index).label("month"), MonthlyReport.status, sa.func.count(Child.id))
             .select_from(Child)
             .outerjoin(MonthlyReport, sa.and_(MonthlyReport.child_id == Child.id, MonthlyReport.period == period,
                                               reports_clause(scope)))
             .where(scope.children_clause(), due_clause(period))
             .group_by(MonthlyReport.status)
-        ).all()
-        counts = {status: count for status, count in rows}
-        return MonthToDo(
-            period=period,
-            deadline=periods.deadline(period, self.deadline_day),
-            today=today,
-            due=sum(counts.values()),
-            not_started=counts.get(None, 0),
-            drafts=counts.get(ReportStatus.DRAFT, 0),
-            returned=counts.get(ReportStatus.RETURNED, 0),
-        )
+            for index, period in enumerate(months)
+        ]
+        stmt = per_month[0] if len(per_month) == 1 else sa.union_all(*per_month)
+        counts: list[dict] = [{} for _ in months]
+        for index, status, count in self.db.execute(stmt):
+            counts[index][status] = count
+        return [
+            MonthToDo(
+                period=period,
+                deadline=periods.deadline(period, self.deadline_day),
+                today=today,
+                due=sum(found.values()),
+                not_started=found.get(None, 0),
+                drafts=found.get(ReportStatus.DRAFT, 0),
+                returned=found.get(ReportStatus.RETURNED, 0),
+            )
+            for period, found in zip(months, counts, strict=True)
+        ]
 
     def returned_reports(self, scope: Scope) -> tuple[list[ReturnedReport], int]:
         """Returned reports of any month, oldest month first, each with the centre's latest reason.
