@@ -301,6 +301,22 @@ def test_the_one_day_calendar_reads_only_the_closures_covering_that_day(make, db
     assert len(DbFacilityDays(db).closures(facility.id)) == 7
 
 
+def test_a_months_calendar_reads_only_the_closures_overlapping_the_month(make, db, world):
+    """The child timeline's calendar (DbFacilityDays(between=...)): a month's closures, not the years kept."""
+    from webapp.closed_days.facility_days import DbFacilityDays
+
+    facility, staff = world["facility"], world["staff"]
+    for start, end, label in ((dt.date(2025, 7, 20), dt.date(2025, 8, 31), "去年の夏休み"),
+                              (dt.date(2026, 10, 28), dt.date(2026, 11, 2), "秋休み"),
+                              (dt.date(2026, 11, 30), dt.date(2026, 12, 2), "振替休業日"),
+                              (dt.date(2026, 12, 5), dt.date(2026, 12, 5), "翌月")):
+        make._add(FacilityClosure(facility_id=facility.id, starts_on=start, ends_on=end, kind=ClosureKind.CLOSED,
+                                  label=label, created_by_id=staff.id))
+    november = DbFacilityDays(db, between=(dt.date(2026, 11, 1), dt.date(2026, 11, 30)))
+    assert [c.reason for c in november.closures(facility.id)] == ["秋休み", "振替休業日"]
+    assert len(DbFacilityDays(db).closures(facility.id)) == 4
+
+
 def test_both_reporting_months_are_counted_by_status_in_one_statement(make, db, world, connection):
     """The overdue month and the current one: one statement for both (issue 19 item 4), each month its own counts."""
     from webapp.children.scope import Scope

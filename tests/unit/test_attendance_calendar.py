@@ -12,6 +12,7 @@ from webapp.closed_days import Calendar, Closure, FixedHolidays, InMemoryFacilit
 from webapp.timeline.items import Window
 from webapp.timeline.month_grid import CellStatus, DayEntry, build_month
 from webapp.closed_days.facility_days import why_closed
+from webapp.timeline.day_table import day_table_rows
 from webapp.timeline.svg import SvgWriter, month_svg
 
 pytestmark = pytest.mark.req("F-DASH")
@@ -170,6 +171,23 @@ def test_the_svg_writer_writes_what_elementtree_wrote():
     out.close("g")
     out.close("svg")
     assert out.text() == ET.tostring(tree, encoding="unicode", short_empty_elements=True)
+
+
+def test_the_day_table_has_a_row_per_day_translated_once_and_notes_escaped():
+    grid = november({D(2026, 11, 4): DayEntry(Attendance.ABSENT, reason="<b>熱</b> & 咳")})
+    asked = []
+
+    def translate(message):
+        asked.append(str(message))
+        return {"欠席": "Absent"}.get(str(message), message.interpolate())
+
+    html = str(day_table_rows(grid, translate))
+    rows = html.split("\n      </tr>")
+    assert len(rows) == 31 and html.count("<tr ") == 30
+    assert ('<tr class="tl-day-absent">\n        <th scope="row"><time datetime="2026-11-04">11/4（水）</time></th>\n'
+            "        <td>欠</td>\n        <td>Absent</td>\n        <td>&lt;b&gt;熱&lt;/b&gt; &amp; 咳</td>") in html
+    assert "<td>祝日（文化の日）</td>" not in html and "<td>祝日</td>" in html
+    assert len(asked) == len(set(asked)) == len(CellStatus)  # each status's label translated once a page
 
 
 @pytest.mark.parametrize("first", [D(2026, 2, 1), D(2027, 2, 1), D(2026, 8, 1), D(2025, 11, 1)])

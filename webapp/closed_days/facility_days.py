@@ -36,13 +36,15 @@ class DbFacilityDays:
 
     With ``only_day``, only the closures and extra open days covering that day
     are read: a page that asks about one day (the facility's home) then costs
-    the same whatever years of closures the facility has kept. Such a provider
-    must not be asked about other days.
+    the same whatever years of closures the facility has kept; ``between=(first,
+    last)`` does the same for the days of a range (a child's month). Such a
+    provider must not be asked about other days.
     """
 
-    def __init__(self, session, only_day: dt.date | None = None):
+    def __init__(self, session, only_day: dt.date | None = None,
+                 between: tuple[dt.date, dt.date] | None = None):
         self.session = session
-        self.only_day = only_day
+        self.between = (only_day, only_day) if only_day is not None else between
         self._types: dict[int, str] = {}
         self._rows: dict[int, list[FacilityClosure]] = {}
 
@@ -59,9 +61,9 @@ class DbFacilityDays:
     def _closures(self, facility_id: int) -> list[FacilityClosure]:
         if facility_id not in self._rows:
             query = sa.select(FacilityClosure).where(FacilityClosure.facility_id == facility_id)
-            if self.only_day is not None:
-                query = query.where(FacilityClosure.starts_on <= self.only_day,
-                                    FacilityClosure.ends_on >= self.only_day)
+            if self.between is not None:
+                first, last = self.between
+                query = query.where(FacilityClosure.starts_on <= last, FacilityClosure.ends_on >= first)
             self._rows[facility_id] = list(
                 self.session.scalars(query.order_by(FacilityClosure.starts_on, FacilityClosure.id))
             )

@@ -13,7 +13,9 @@ from webapp.closed_days import calendar_for
 from webapp.closed_days.facility_days import DbFacilityDays
 from webapp.forms import FormErrors
 from webapp.reports.periods import add_months, format_period
+from webapp.timeline.day_table import day_table_rows
 from webapp.timeline.forms import FIRST_MONTH, clean_month
+from webapp.timeline.items import Window
 from webapp.timeline.services import TimelineService
 from webapp.timeline.svg import month_svg
 
@@ -31,7 +33,9 @@ def child_timeline(request):
         errors["month"] = error
         request.response.status = 400
         first = this_month
-    calendar = calendar_for(request.registry, DbFacilityDays(request.db))
+    # Only the month's closures are read: the page's cost does not grow with the years kept.
+    window = Window.month(first)
+    calendar = calendar_for(request.registry, DbFacilityDays(request.db, between=(window.first, window.last)))
     service = TimelineService(request.db, scope, calendar, request.localizer.translate)
     month = service.month(child, first)
     previous, following = add_months(first, -1), add_months(first, 1)
@@ -39,6 +43,7 @@ def child_timeline(request):
         "child": child,
         "month": month,
         "svg": month_svg(month.grid, id_prefix="attendance-calendar", translate=request.localizer.translate),
+        "day_rows": day_table_rows(month.grid, request.localizer.translate),
         "errors": errors,
         "values": {"month": raw if error else format_period(first)},
         "previous": format_period(previous) if previous >= FIRST_MONTH else None,
