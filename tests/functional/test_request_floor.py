@@ -159,3 +159,58 @@ def test_the_caseworkers_badges_come_in_one_statement_with_their_counts(app, db,
     assert label("/alerts") == "アラート 2"
     assert label("/centre/review") == "確認待ち (3)"
     assert label("/urgent") == "緊急連絡 未終了1件"
+
+
+def test_badge_statements_kept_per_process_stay_scoped_to_each_user(app, db, make, world, login_as):
+    """The badges' statements are built once per scope and reused: each caseworker still counts only
+    their own centre's, in any order of requests, and a moved account counts its new centre's."""
+    make.alert(world["kid"])
+    make.alert(make.child(facility=world["facility"]))
+    south = make.centre(name="南子ども家庭支援センター")
+    make.alert(make.child(facility=make.facility(centre=south)))
+    other = make.account("caseworker", centre=south, display_name="南の担当")
+    db.flush()
+
+    def alerts_label():
+        menu = app.get(FLOOR_PAGE).html.select_one("nav ul.menu")
+        return menu.find("a", href=lambda h: h.endswith("/alerts")).get_text(" ", strip=True)
+
+    for _ in range(2):
+        login_as(world["caseworker"])
+        assert alerts_label() == "アラート 2"
+        login_as(other)
+        assert alerts_label() == "アラート 1"
+    other.centre_id = world["centre"].id
+    db.flush()
+    assert alerts_label() == "アラート 2"
+
+
+def test_unread_message_badges_stay_per_account(app, db, make, world, login_as):
+    """The unread-messages statement is kept per scope: another facility's staff, who reads its own
+    threads with the same statement shape, sees only its own unread messages."""
+    kid, caseworker = world["kid"], world["caseworker"]
+    other_facility = make.facility(centre=world["centre"])
+    other_kid = make.child(facility=other_facility)
+    other_staff = make.account("facility", facility=other_facility)
+    for child, bodies in ((kid, ("一通目", "二通目")), (other_kid, ("一通目",))):
+        for body in bodies:
+            db.add(Message(child_id=child.id, facility_id=child.facility_id, author_id=caseworker.id,
+                           side=Side.CENTRE, body=body))
+    db.flush()
+    for _ in range(2):
+        for staff, label in ((world["staff"], "連絡帳 未読2件"), (other_staff, "連絡帳 未読1件")):
+            login_as(staff)
+            menu = app.get(FLOOR_PAGE).html.select_one("nav ul.menu")
+            assert menu.find("a", href=lambda h: h.endswith("/messages")).get_text(" ", strip=True) == label
+
+
+def test_layout_links_follow_the_application_url(app, world, login_as):
+    """The layout's links are kept per process by application URL: served under another script
+    name (a proxy's prefix), the links carry it; back at the root, they do not."""
+    login_as(world["staff"])
+    for prefix in ("", "/mimamori", ""):
+        page = app.get(FLOOR_PAGE, extra_environ={"SCRIPT_NAME": prefix})
+        links = [a["href"] for a in page.html.select("nav ul.menu a, .who a")]
+        assert len(links) > 5
+        assert all(href.startswith(f"https://localhost{prefix}/") for href in links), links
+        assert any(href == f"https://localhost{prefix}/help/index" for href in links), links
