@@ -27,7 +27,7 @@ REGISTRY_KEY = "badges.queries"
 
 # The one SELECT of the badges' subqueries, per combination of the (cached)
 # subquery statements themselves: the same statements, the same SELECT.
-_COMBINED = BoundedCache(max_entries=4000)
+_COMBINED = BoundedCache(max_entries=200)
 
 
 def add_badge_count(config, name: str, query_for: Callable) -> None:

@@ -19,8 +19,9 @@ from webapp.children.models import Child
 from webapp.lru import BoundedCache
 
 # Statements built from a scope, kept per process (the menu's badges, built on
-# every page): a few per account in use, bounded.
-SCOPED_STATEMENTS = BoundedCache(max_entries=4000)
+# every page): four per account in use, ~12 KiB each with SQLAlchemy's memoized
+# cache key, so the bound (~200 busiest accounts) keeps it under ~12 MB.
+SCOPED_STATEMENTS = BoundedCache(max_entries=800)
 
 
 def first_of_previous_month(today: dt.date) -> dt.date:
