@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from webapp.accounts.models import LoginSession
 from webapp.clock import JST
-from webapp.messages.models import Message, Side
+from webapp.messages.models import Message, MessageRead, Side
 from webapp.notices.models import Notice, NoticeKind, NoticeRead
 from webapp.urgent.models import UrgentCategory, UrgentReport, UrgentStatus
 
@@ -186,19 +186,22 @@ def test_badge_statements_kept_per_process_stay_scoped_to_each_user(app, db, mak
 
 
 def test_unread_message_badges_stay_per_account(app, db, make, world, login_as):
-    """The unread-messages statement is kept per scope: another facility's staff, who reads its own
-    threads with the same statement shape, sees only its own unread messages."""
+    """The unread-messages statement is kept per scope: another facility's staff sees only its own
+    unread messages, and a colleague at the same facility who has read the thread sees none."""
     kid, caseworker = world["kid"], world["caseworker"]
     other_facility = make.facility(centre=world["centre"])
     other_kid = make.child(facility=other_facility)
     other_staff = make.account("facility", facility=other_facility)
-    for child, bodies in ((kid, ("一通目", "二通目")), (other_kid, ("一通目",))):
-        for body in bodies:
-            db.add(Message(child_id=child.id, facility_id=child.facility_id, author_id=caseworker.id,
-                           side=Side.CENTRE, body=body))
+    colleague = make.account("facility", facility=world["facility"])
+    messages = [Message(child_id=child.id, facility_id=child.facility_id, author_id=caseworker.id,
+                        side=Side.CENTRE, body=body)
+                for child, body in ((kid, "一通目"), (kid, "二通目"), (other_kid, "一通目"))]
+    db.add_all(messages)
+    db.flush()
+    db.add(MessageRead(account_id=colleague.id, child_id=kid.id, last_read_message_id=messages[1].id))
     db.flush()
     for _ in range(2):
-        for staff, label in ((world["staff"], "連絡帳 未読2件"), (other_staff, "連絡帳 未読1件")):
+        for staff, label in ((world["staff"], "連絡帳 未読2件"), (other_staff, "連絡帳 未読1件"), (colleague, "連絡帳")):
             login_as(staff)
             menu = app.get(FLOOR_PAGE).html.select_one("nav ul.menu")
             assert menu.find("a", href=lambda h: h.endswith("/messages")).get_text(" ", strip=True) == label
