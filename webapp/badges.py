@@ -8,7 +8,8 @@ Each area registers the COUNT query of its badge in its ``includeme``:
 
 ``query_for(request)`` returns a ``Select`` of one count, already restricted to
 the user's scope, or None when the user has no such badge (no permission, not
-logged in). ``request.badge_counts`` runs them all as scalar subqueries of one
+logged in); areas build it once per process per scope with
+``Scope.statement``, as it runs on every page. ``request.badge_counts`` runs them all as scalar subqueries of one
 SELECT, the first time a page asks, and gives {name: count}; a badge not
 asked for is 0. Areas need not import this module: the directive is looked up
 on config, the counts on the request.
@@ -20,7 +21,13 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from webapp.lru import BoundedCache
+
 REGISTRY_KEY = "badges.queries"
+
+# The one SELECT of the badges' subqueries, per combination of the (cached)
+# subquery statements themselves: the same statements, the same SELECT.
+_COMBINED = BoundedCache(max_entries=200)
 
 
 def add_badge_count(config, name: str, query_for: Callable) -> None:
@@ -38,7 +45,9 @@ def badge_counts(request) -> dict[str, int]:
             queries[name] = query
     if not queries:
         return {}
-    row = request.db.execute(sa.select(*(q.scalar_subquery().label(name) for name, q in queries.items()))).one()
+    key = tuple(queries.items())
+    combined = _COMBINED.get(key, lambda: sa.select(*(q.scalar_subquery().label(name) for name, q in key)))
+    row = request.db.execute(combined).one()
     return {name: count or 0 for name, count in zip(queries, row)}
 
 

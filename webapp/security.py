@@ -73,6 +73,18 @@ class MimamoriSecurityPolicy:
         if session is None:
             return Denied("not logged in")
         account = session.account
+        # A page asks 5-7 times (view, menu, badges); the answer is remembered for
+        # this request only, keyed by everything it is decided on (not the context:
+        # no decision here reads it), so a change within the request (a password
+        # changed, a second factor enrolled) is decided afresh.
+        key = (permission, session, account.role, account.must_change_password, account.totp_secret,
+               account.totp_enrolled_at, request.path)
+        decided = request.__dict__.setdefault("_mimamori_permits", {})
+        if key not in decided:
+            decided[key] = self._decide(request, account, permission)
+        return decided[key]
+
+    def _decide(self, request, account, permission):
         # Until a forced password change is done, nothing but the account's own
         # pages (change password, logout) is allowed.
         if account.must_change_password and permission != Permission.ACCOUNT_SELF:

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 
 from webapp import wareki
 from webapp.clock import JST
+from webapp.lru import BoundedCache
 
 WEEKDAYS_JA = "月火水木金土日"
 
@@ -43,7 +44,21 @@ def period_param(period: dt.date) -> str:
     return f"{period.year:04d}-{period.month:02d}"
 
 
+# The layout's ~25 links (menu, header) on every page. A route's URL depends only
+# on the application URL (scheme, host, script name) and its arguments, never on
+# the user, so they are kept per process under exactly those; bounded, since the
+# Host header is the client's to choose.
+_LAYOUT_URLS = BoundedCache(max_entries=1000)
+
+
+def layout_url(request, name: str, **arguments) -> str:
+    """``request.route_url(name, **arguments)`` for the layout's fixed links (no query, no anchor)."""
+    key = (request.application_url, name, *sorted(arguments.items()))
+    return _LAYOUT_URLS.get(key, lambda: request.route_url(name, **arguments))
+
+
 def includeme(config):
+    config.add_request_method(layout_url, "layout_url")
     config.add_jinja2_renderer(".html")
     config.add_jinja2_search_path("webapp:templates", name=".html")
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from webapp.accounts.models import LoginSession
 from webapp.clock import JST
-from webapp.messages.models import Message, Side
+from webapp.messages.models import Message, MessageRead, Side
 from webapp.notices.models import Notice, NoticeKind, NoticeRead
 from webapp.urgent.models import UrgentCategory, UrgentReport, UrgentStatus
 
@@ -159,3 +159,61 @@ def test_the_caseworkers_badges_come_in_one_statement_with_their_counts(app, db,
     assert label("/alerts") == "アラート 2"
     assert label("/centre/review") == "確認待ち (3)"
     assert label("/urgent") == "緊急連絡 未終了1件"
+
+
+def test_badge_statements_kept_per_process_stay_scoped_to_each_user(app, db, make, world, login_as):
+    """The badges' statements are built once per scope and reused: each caseworker still counts only
+    their own centre's, in any order of requests, and a moved account counts its new centre's."""
+    make.alert(world["kid"])
+    make.alert(make.child(facility=world["facility"]))
+    south = make.centre(name="南子ども家庭支援センター")
+    make.alert(make.child(facility=make.facility(centre=south)))
+    other = make.account("caseworker", centre=south, display_name="南の担当")
+    db.flush()
+
+    def alerts_label():
+        menu = app.get(FLOOR_PAGE).html.select_one("nav ul.menu")
+        return menu.find("a", href=lambda h: h.endswith("/alerts")).get_text(" ", strip=True)
+
+    for _ in range(2):
+        login_as(world["caseworker"])
+        assert alerts_label() == "アラート 2"
+        login_as(other)
+        assert alerts_label() == "アラート 1"
+    other.centre_id = world["centre"].id
+    db.flush()
+    assert alerts_label() == "アラート 2"
+
+
+def test_unread_message_badges_stay_per_account(app, db, make, world, login_as):
+    """The unread-messages statement is kept per scope: another facility's staff sees only its own
+    unread messages, and a colleague at the same facility who has read the thread sees none."""
+    kid, caseworker = world["kid"], world["caseworker"]
+    other_facility = make.facility(centre=world["centre"])
+    other_kid = make.child(facility=other_facility)
+    other_staff = make.account("facility", facility=other_facility)
+    colleague = make.account("facility", facility=world["facility"])
+    messages = [Message(child_id=child.id, facility_id=child.facility_id, author_id=caseworker.id,
+                        side=Side.CENTRE, body=body)
+                for child, body in ((kid, "一通目"), (kid, "二通目"), (other_kid, "一通目"))]
+    db.add_all(messages)
+    db.flush()
+    db.add(MessageRead(account_id=colleague.id, child_id=kid.id, last_read_message_id=messages[1].id))
+    db.flush()
+    for _ in range(2):
+        for staff, label in ((world["staff"], "連絡帳 未読2件"), (other_staff, "連絡帳 未読1件"), (colleague, "連絡帳")):
+            login_as(staff)
+            menu = app.get(FLOOR_PAGE).html.select_one("nav ul.menu")
+            assert menu.find("a", href=lambda h: h.endswith("/messages")).get_text(" ", strip=True) == label
+
+
+def test_layout_links_follow_the_application_url(app, world, login_as):
+    """The layout's links are kept per process by application URL: served under another script
+    name (a proxy's prefix), the links carry it; back at the root, they do not."""
+    login_as(world["staff"])
+    for prefix in ("", "/mimamori", ""):
+        page = app.get(FLOOR_PAGE, extra_environ={"SCRIPT_NAME": prefix})
+        links = [a["href"] for a in page.html.select("nav ul.menu a, .who a")]
+        assert len(links) > 5
+        assert all(href.startswith(f"https://localhost{prefix}/") for href in links), links
+        assert any(href == f"https://localhost{prefix}/help/index" for href in links), links

@@ -18,7 +18,8 @@ def _open_alerts_query(request):
 
     if request.account is None or not request.has_permission(Permission.ALERTS_VIEW):
         return None
-    return AlertService(request.db, scope_for(request)).open_count_query()
+    scope = scope_for(request)
+    return scope.statement("alerts.open_count", lambda: AlertService(None, scope).open_count_query())
 
 
 def _open_alert_count(request) -> int:

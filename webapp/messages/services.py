@@ -78,7 +78,9 @@ class MessageService:
         )
 
     def unread_counts(self, scope: Scope) -> dict[int, int]:
-        return dict(self.session.execute(self._unread_query(scope)).all())
+        # The menu's unread badge, on every page: the statement is built once per scope key.
+        query = scope.statement("messages.unread", lambda: self._unread_query(scope))
+        return dict(self.session.execute(query).all())
 
     def unread_total(self, scope: Scope) -> int:
         return sum(self.unread_counts(scope).values())

@@ -10,7 +10,8 @@ def _pending_review_query(request):
     account = request.account
     if account is None or account.role != Role.CASEWORKER or not request.has_permission(Permission.REPORTS_REVIEW):
         return None
-    return ReviewQueueService(request.db).pending_count_query(scope_for(request))
+    scope = scope_for(request)
+    return scope.statement("reports.pending_review_count", lambda: ReviewQueueService.pending_count_query(scope))
 
 
 def _pending_review_count(request) -> int:

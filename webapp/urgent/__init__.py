@@ -18,7 +18,8 @@ def _open_query(request):
 
     if request.account is None or not request.has_permission(Permission.URGENT_HANDLE):
         return None
-    return UrgentReportService.open_count_query(scope_for(request))
+    scope = scope_for(request)
+    return scope.statement("urgent.open_count", lambda: UrgentReportService.open_count_query(scope))
 
 
 def _open_count(request) -> int:
